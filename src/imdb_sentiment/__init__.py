@@ -1,0 +1,1 @@
+"""IMDB sentiment classification: the Keras notebooks' models, trained with Lightning and Hydra."""

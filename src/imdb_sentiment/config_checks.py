@@ -1,0 +1,91 @@
+"""Check a composed config before any data is read or any model is built.
+
+Each problem is reported as one ``ConfigError``: the key, the value and what is allowed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from hydra.utils import get_class
+from omegaconf import DictConfig
+
+from .data.ragged import SIDES
+from .data.sources import looks_like_path
+from .data.text_encoding import KINDS
+from .errors import ConfigError
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _positive_int(cfg: DictConfig, key: str, optional: bool = False, minimum: int = 1) -> None:
+    value = cfg
+    for part in key.split("."):
+        value = value.get(part) if value is not None else None
+    if value is None and optional:
+        return
+    if not _is_int(value) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ConfigError(key, value, f"must be {what}" + (" or null" if optional else ""))
+
+
+def _choice(key: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ConfigError(key, value, f"must be one of {', '.join(map(str, allowed))}")
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raise ``ConfigError`` for the first bad value or combination in ``cfg``."""
+    d = cfg.data
+    if not _is_int(cfg.get("seed")):
+        raise ConfigError("seed", cfg.get("seed"), "must be an integer")
+    _choice("data.tokenizer", d.tokenizer, KINDS)
+    _positive_int(cfg, "data.vocab_size", minimum=3)
+    _choice("data.pad_mode", d.pad_mode, ("fixed", "dynamic"))
+    _positive_int(cfg, "data.maxlen", optional=d.pad_mode == "dynamic")
+    _choice("data.padding", d.padding, SIDES)
+    _choice("data.truncating", d.truncating, SIDES)
+    if not isinstance(d.bucket, bool):
+        raise ConfigError("data.bucket", d.bucket, "must be true or false")
+    if d.bucket and d.pad_mode != "dynamic":
+        raise ConfigError("data.bucket", d.bucket, "length bucketing needs data.pad_mode=dynamic")
+    _positive_int(cfg, "data.batch_size")
+    _positive_int(cfg, "data.eval_batch_size", optional=True)
+    _positive_int(cfg, "data.train_size", optional=True, minimum=2)
+    _positive_int(cfg, "data.test_size", optional=True)
+    _positive_int(cfg, "data.split_seed", minimum=0)
+    vs = d.val_split
+    if vs != "test" and (isinstance(vs, bool) or not isinstance(vs, (int, float)) or not 0 < vs < 1):
+        raise ConfigError("data.val_split", vs, 'must be a fraction strictly between 0 and 1, or "test"')
+    src = d.source
+    if not isinstance(src, str) or not src:
+        raise ConfigError("data.source", src, "must be a Hub id (owner/name) or a local path")
+    if looks_like_path(src) and not Path(src).expanduser().exists():
+        raise ConfigError("data.source", src, "no such file or folder (want a Hub id, a folder with "
+                          "plain_text/*.parquet, an aclImdb/ folder or aclImdb_v1.tar.gz)")
+    _check_model(cfg)
+    _positive_int(cfg, "trainer.max_epochs")
+    lr = cfg.optimizer.get("lr")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0:
+        raise ConfigError("optimizer.lr", lr, "must be a positive number")
+
+
+def _check_model(cfg: DictConfig) -> None:
+    try:
+        cls = get_class(cfg.model._target_)
+    except Exception as exc:
+        raise ConfigError("model._target_", cfg.model.get("_target_"), "must name an importable model class") from exc
+    if getattr(cls, "requires_fixed_length", False) and cfg.data.pad_mode != "fixed":
+        raise ConfigError("data.pad_mode", cfg.data.pad_mode,
+                          f"{cls.__name__} flattens a fixed number of positions: it needs data.pad_mode=fixed")
+    for key in ("embed_dim", "hidden_size", "num_layers"):
+        if key in cfg.model:
+            _positive_int(cfg, f"model.{key}")
+    if "cell" in cfg.model:
+        from .models.architectures import CELLS
+        _choice("model.cell", cfg.model.cell, tuple(CELLS))
+    for key in ("dropout", "spatial_dropout"):
+        p = cfg.model.get(key)
+        if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1):
+            raise ConfigError(f"model.{key}", p, "must be a probability in [0, 1)")

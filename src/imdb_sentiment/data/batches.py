@@ -1,0 +1,71 @@
+"""Batches sliced straight from in-memory tensors: no per-review collation.
+
+The DataLoader gets a sampler of index batches and ``batch_size=None``, so each fetch is one
+fancy-indexing call on the whole split, which is what keeps Lightning close to a bare loop.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from .ragged import Ragged
+
+
+class FixedLengthBatches(Dataset):
+    """Reviews already padded to one length; ``self[rows]`` is a whole batch."""
+
+    def __init__(self, ids: np.ndarray, labels: np.ndarray):
+        self.ids = torch.from_numpy(ids)
+        self.labels = torch.from_numpy(labels.astype(np.float32))
+        self.lengths = np.full(len(labels), ids.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, rows):
+        rows = torch.as_tensor(rows)
+        return self.ids[rows], self.labels[rows]
+
+
+class DynamicLengthBatches(Dataset):
+    """Reviews padded per batch to the batch's longest one (TFDS ``padded_batch``)."""
+
+    def __init__(self, ids: Ragged, labels: np.ndarray, padding: str):
+        self.ids, self.padding = ids, padding
+        self.labels = torch.from_numpy(labels.astype(np.float32))
+        self.lengths = ids.lengths
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, rows):
+        rows = np.asarray(rows)
+        return torch.from_numpy(self.ids.pad(None, self.padding, rows=rows)), self.labels[torch.from_numpy(rows)]
+
+
+class IndexBatches(Sampler):
+    """Index batches over ``lengths``; shuffled each epoch if ``shuffle``.
+
+    With ``bucket`` the shuffled reviews are sorted by length inside windows of 50 batches,
+    so each batch holds reviews of similar length, and the batches are shuffled again.
+    """
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, bucket: bool = False):
+        self.lengths, self.batch_size, self.shuffle, self.bucket = lengths, batch_size, shuffle, bucket
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        n, bs = len(self.lengths), self.batch_size
+        # torch's global generator: seed_everything makes the order reproducible.
+        order = torch.randperm(n).numpy() if self.shuffle else np.arange(n)
+        if self.bucket:
+            window = bs * 50
+            order = np.concatenate([chunk[np.argsort(self.lengths[chunk], kind="stable")]
+                                    for chunk in np.split(order, range(window, n, window))])
+        batches = [order[i:i + bs] for i in range(0, n, bs)]
+        if self.bucket and self.shuffle:
+            batches = [batches[i] for i in torch.randperm(len(batches)).tolist()]
+        return iter(batches)

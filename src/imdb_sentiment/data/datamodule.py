@@ -1,0 +1,110 @@
+"""The LightningDataModule: source -> tokenizer fitted on train -> cached ids -> batches."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader
+
+from . import cache
+from .batches import DynamicLengthBatches, FixedLengthBatches, IndexBatches
+from .sources import load_raw_splits, source_fingerprint
+from .text_encoding import encode, fit_tokenizer
+
+log = logging.getLogger(__name__)
+
+
+def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` row indices drawn without replacement, keeping the label proportions."""
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = np.floor(counts / counts.sum() * n).astype(int)
+    quota[: n - quota.sum()] += 1  # hand out the remainder one by one
+    picked = [rng.permutation(np.flatnonzero(labels == c))[:q] for c, q in zip(classes, quota)]
+    return rng.permutation(np.concatenate(picked))
+
+
+class IMDBDataModule(L.LightningDataModule):
+    """IMDB reviews as batches of token ids; every default lives in ``configs/data/``."""
+
+    def __init__(self, source: str, tokenizer: str, vocab_size: int, maxlen: int | None, padding: str,
+                 truncating: str, pad_mode: str, bucket: bool, batch_size: int, eval_batch_size: int | None,
+                 val_split: float | str, train_size: int | None, test_size: int | None, split_seed: int,
+                 cache_dir: str):
+        super().__init__()
+        self.source, self.tokenizer_kind, self.vocab_size = source, tokenizer, vocab_size
+        self.maxlen, self.padding, self.truncating = maxlen, padding, truncating
+        self.pad_mode, self.bucket = pad_mode, bucket
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
+        self.val_split, self.train_size, self.test_size = val_split, train_size, test_size
+        self.split_seed, self.cache_dir = split_seed, cache_dir
+        self.entry: Path | None = None
+        self.splits: dict = {}
+
+    # --- what the cache is keyed by: everything that changes the stored ids -------------------
+    @property
+    def spec(self) -> dict:
+        return {"source": source_fingerprint(self.source), "tokenizer": self.tokenizer_kind,
+                "vocab_size": self.vocab_size, "maxlen": self.maxlen, "truncating": self.truncating,
+                "val_split": self.val_split, "train_size": self.train_size, "test_size": self.test_size,
+                "split_seed": self.split_seed, "format": 1}
+
+    def prepare_data(self) -> None:
+        """Read, split, fit the tokenizer and encode, unless the cache already has this entry."""
+        self.entry = cache.load_or_build(self.cache_dir, self.spec, self._build)
+
+    def _build(self):
+        log.info("Encoding IMDB from %s (cache miss: %s)", self.source, cache.entry_name(self.spec))
+        raw = load_raw_splits(self.source)
+        rng = np.random.default_rng(self.split_seed)
+        parts = {}
+        for split, size in (("train", self.train_size), ("test", self.test_size)):
+            labels = np.asarray(raw[split]["label"], dtype=np.int8)
+            rows = np.arange(len(labels)) if size is None or size >= len(labels) else stratified_rows(labels, size, rng)
+            parts[split] = (rows, labels[rows])
+        if self.val_split != "test":
+            rows, labels = parts["train"]
+            val_local = stratified_rows(labels, round(len(rows) * self.val_split), rng)
+            train_local = np.setdiff1d(np.arange(len(rows)), val_local)
+            parts["val"] = (rows[val_local], labels[val_local])
+            parts["train"] = (rows[train_local], labels[train_local])
+        texts = {name: raw["test" if name == "test" else "train"].select(rows)["text"]
+                 for name, (rows, _) in parts.items()}
+        tok = fit_tokenizer(self.tokenizer_kind, self.vocab_size, texts["train"])  # train rows only
+        encoded = {name: (encode(tok, texts[name]).truncate(self.maxlen, self.truncating), labels)
+                   for name, (_, labels) in parts.items()}
+        return encoded, tok
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        if self.entry is None:  # on other ranks prepare_data did not run: the key finds the entry
+            self.entry = Path(self.cache_dir).expanduser() / cache.entry_name(self.spec)
+        stored, _ = cache.load_entry(self.entry)
+        if self.val_split == "test":
+            stored["val"] = stored["test"]
+        for name, (ids, labels) in stored.items():
+            if self.pad_mode == "fixed":
+                self.splits[name] = FixedLengthBatches(ids.pad(self.maxlen, self.padding, self.truncating), labels)
+            else:
+                self.splits[name] = DynamicLengthBatches(ids, labels, self.padding)
+
+    @property
+    def tokenizer_path(self) -> Path:
+        return self.entry / "tokenizer.json"
+
+    def _loader(self, split: str, train: bool) -> DataLoader:
+        ds = self.splits[split]
+        sampler = IndexBatches(ds.lengths, self.batch_size if train else self.eval_batch_size, shuffle=train,
+                               bucket=self.bucket)
+        return DataLoader(ds, sampler=sampler, batch_size=None)
+
+    def train_dataloader(self):
+        return self._loader("train", True)
+
+    def val_dataloader(self):
+        return self._loader("val", False)
+
+    def test_dataloader(self):
+        return self._loader("test", False)

@@ -1,0 +1,79 @@
+"""The notebooks' architectures as plain ``nn.Module``s: token ids ``[batch, time]`` -> one logit each."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def dense_head(in_features: int, hidden: Sequence[int], dropout: float) -> nn.Sequential:
+    """Dropout, then ``Dense(h, relu)`` for each ``h`` in ``hidden``, then ``Dense(1)`` (a logit)."""
+    layers: list[nn.Module] = [nn.Dropout(dropout)] if dropout else []
+    for h in hidden:
+        layers += [nn.Linear(in_features, h), nn.ReLU()]
+        in_features = h
+    return nn.Sequential(*layers, nn.Linear(in_features, 1))
+
+
+class RecurrentClassifier(nn.Module):
+    """Embedding -> [SpatialDropout1D] -> (Bi)RNN/LSTM/GRU stack -> last state -> [Dropout] -> Dense head.
+
+    Like Keras without masking, the last state is the one after the final time step, so
+    pre-padding (the default) puts the review's own last word next to it.
+    """
+
+    requires_fixed_length = False
+
+    def __init__(self, vocab_size: int, embed_dim: int, cell: str, hidden_size: int, num_layers: int = 1,
+                 bidirectional: bool = False, spatial_dropout: float = 0.0, dropout: float = 0.0,
+                 dense: Sequence[int] = (), keras_init: bool = True):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        self.spatial_dropout = SpatialDropout1D(spatial_dropout)
+        self.rnn = drop_recurrent_bias(CELLS[cell](embed_dim, hidden_size, num_layers=num_layers,
+                                                   bidirectional=bidirectional, batch_first=True))
+        self.head = dense_head(hidden_size * (2 if bidirectional else 1), dense, dropout)
+        if keras_init:
+            keras_init_(self)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        x = self.spatial_dropout(self.embedding(ids))
+        _, h = self.rnn(x)
+        h = h[0] if isinstance(h, tuple) else h  # LSTM returns (h, c)
+        last = torch.cat([h[-2], h[-1]], dim=-1) if self.rnn.bidirectional else h[-1]
+        return self.head(last).squeeze(-1)
+
+
+class FlattenMLP(nn.Module):
+    """Embedding -> Flatten(maxlen x embed_dim) -> Dense(relu) ... -> Dense(1); needs a fixed length."""
+
+    requires_fixed_length = True
+
+    def __init__(self, vocab_size: int, embed_dim: int, maxlen: int, hidden: Sequence[int] = (64, 64),
+                 dropout: float = 0.0, keras_init: bool = True):
+        super().__init__()
+        self.maxlen = maxlen
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        self.dropout = nn.Dropout(dropout)
+        layers: list[nn.Module] = []
+        width = maxlen * embed_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
+            width = h
+        self.mlp = nn.Sequential(*layers, nn.Linear(width, 1))
+        if keras_init:
+            keras_init_(self)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        if ids.shape[1] != self.maxlen:
+            raise ValueError(f"FlattenMLP was built for length {self.maxlen}, got batches of length {ids.shape[1]}")
+        return self.mlp(self.dropout(self.embedding(ids)).flatten(1)).squeeze(-1)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

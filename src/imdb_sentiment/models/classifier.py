@@ -1,0 +1,77 @@
+"""The one LightningModule: trains any architecture that maps token ids to a logit."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics.classification import BinaryAccuracy
+
+
+class SentimentClassifier(L.LightningModule):
+    """Binary cross-entropy on logits, accuracy through torchmetrics, best validation tracked.
+
+    ``optimizer`` is a partial taking the parameters (Hydra's ``_partial_: true``). ``config`` is
+    the run's resolved config, stored in every checkpoint so eval and predict rebuild this run.
+    """
+
+    def __init__(self, net: nn.Module, optimizer: Callable, config: dict | None = None):
+        super().__init__()
+        self.net, self.optimizer_factory, self.config = net, optimizer, config
+        self.train_acc, self.val_acc, self.test_acc = BinaryAccuracy(), BinaryAccuracy(), BinaryAccuracy()
+        self.best_val_acc, self.best_epoch = float("nan"), -1
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.net(ids)
+
+    def _step(self, batch, stage: str, metric: BinaryAccuracy) -> torch.Tensor:
+        ids, labels = batch
+        logits = self.net(ids)
+        loss = F.binary_cross_entropy_with_logits(logits, labels)
+        metric.update(logits, labels.int())  # torchmetrics applies the sigmoid to logits itself
+        self.log(f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=stage != "test",
+                 batch_size=len(labels))
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train", self.train_acc)
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, "val", self.val_acc)
+
+    def test_step(self, batch, batch_idx):
+        self._step(batch, "test", self.test_acc)
+
+    def on_train_epoch_end(self):
+        self.log("train/acc", self._take(self.train_acc), prog_bar=True)
+
+    def on_validation_epoch_end(self):
+        acc = self._take(self.val_acc)
+        self.log("val/acc", acc, prog_bar=True)
+        if self.trainer.sanity_checking:
+            return
+        if not acc <= self.best_val_acc:  # also true while best is still nan
+            self.best_val_acc, self.best_epoch = acc, self.current_epoch
+        self.log("val/acc_best", self.best_val_acc)
+
+    def on_test_epoch_end(self):
+        self.log("test/acc", self._take(self.test_acc))
+
+    @staticmethod
+    def _take(metric: BinaryAccuracy) -> float:
+        value = metric.compute().item()
+        metric.reset()
+        return value
+
+    def configure_optimizers(self):
+        return self.optimizer_factory(self.parameters())
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["run_config"] = self.config
+        checkpoint["best_val"] = {"acc": self.best_val_acc, "epoch": self.best_epoch}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        best = checkpoint.get("best_val", {})
+        self.best_val_acc, self.best_epoch = best.get("acc", float("nan")), best.get("epoch", -1)

@@ -1,0 +1,80 @@
+"""Train one run from a composed config: data, model, Trainer, test, summary."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from .config_checks import check_config
+from .files import write_json_atomic
+from .models import SentimentClassifier, count_parameters
+
+log = logging.getLogger(__name__)
+
+
+def run_config(cfg: DictConfig) -> dict:
+    """The resolved config without Hydra's own section: what a checkpoint needs to rebuild the run."""
+    return {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "hydra"}
+
+
+def _instantiate_all(group: DictConfig | None) -> list:
+    return [instantiate(c) for c in (group or {}).values() if c is not None]
+
+
+def train(cfg: DictConfig) -> dict:
+    """Fit, test with the best checkpoint, write ``summary.json`` and return it."""
+    check_config(cfg)
+    out_dir = Path(cfg.paths.output_dir)
+    L.seed_everything(cfg.seed, workers=True)
+    datamodule = instantiate(cfg.data)
+    datamodule.prepare_data()  # bad data fails here, before any model or Trainer exists
+    config = run_config(cfg)
+    module = SentimentClassifier(instantiate(cfg.model), instantiate(cfg.optimizer), config)
+    module.tokenizer_json = datamodule.tokenizer_path.read_text()
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=_instantiate_all(cfg.get("callbacks")),
+                                     logger=_instantiate_all(cfg.get("logger")) or False)
+
+    start = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    fit_seconds = time.perf_counter() - start
+
+    test_acc = None
+    if cfg.get("test"):
+        ckpt = trainer.checkpoint_callback
+        best = ckpt.best_model_path if ckpt is not None and ckpt.best_model_path else None
+        results = trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False)
+        test_acc = results[0]["test/acc"] if results else None
+
+    es = trainer.early_stopping_callback
+    summary = {
+        "model": cfg.model._target_.rsplit(".", 1)[-1],
+        "params": count_parameters(module),
+        "seed": cfg.seed,
+        "batch_size": cfg.data.batch_size,
+        "epochs_run": trainer.current_epoch,
+        "max_epochs": cfg.trainer.max_epochs,
+        "stopped_early_at_epoch": es.stopped_epoch + 1 if es is not None and es.stopped_epoch else None,
+        "best_val_acc": None if math.isnan(module.best_val_acc) else module.best_val_acc,
+        "best_epoch": module.best_epoch + 1 if module.best_epoch >= 0 else None,
+        "test_acc": test_acc,
+        "fit_seconds": round(fit_seconds, 2),
+        "accelerator": type(trainer.accelerator).__name__.replace("Accelerator", "").lower(),
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "output_dir": str(out_dir),
+    }
+    if trainer.is_global_zero:
+        write_json_atomic(out_dir / "summary.json", summary)
+        log.info(final_line(summary))
+    return summary
+
+
+def final_line(s: dict) -> str:
+    best = "n/a" if s["best_val_acc"] is None else f"{s['best_val_acc']:.4f} at epoch {s['best_epoch']}"
+    test = "not run" if s["test_acc"] is None else f"{s['test_acc']:.4f} (best checkpoint)"
+    return f"Done: best val/acc {best} of {s['epochs_run']}; test/acc {test}; {s['fit_seconds']:.1f} s; {s['output_dir']}"

@@ -1,0 +1,16 @@
+"""Train one model, or a grid with -m:  python src/train.py [experiment=NAME] [key=value ...]"""
+import hydra
+from omegaconf import DictConfig
+
+from imdb_sentiment.cli import run_task
+from imdb_sentiment.training import train
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    summary = run_task(train, cfg)
+    return summary["best_val_acc"]  # the value a Hydra sweeper (e.g. Optuna) optimises
+
+
+if __name__ == "__main__":
+    main()
