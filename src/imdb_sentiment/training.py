@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 def run_config(cfg: DictConfig) -> dict:
     """The resolved config without Hydra's own section: what a checkpoint needs to rebuild the run."""
-    return {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "hydra"}
+    return {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+            for k, v in cfg.items() if k != "hydra"}
 
 
 def _instantiate_all(group: DictConfig | None) -> list:

@@ -82,13 +82,13 @@ class IMDBDataModule(L.LightningDataModule):
         if self.entry is None:  # on other ranks prepare_data did not run: the key finds the entry
             self.entry = Path(self.cache_dir).expanduser() / cache.entry_name(self.spec)
         stored, _ = cache.load_entry(self.entry)
-        if self.val_split == "test":
-            stored["val"] = stored["test"]
         for name, (ids, labels) in stored.items():
             if self.pad_mode == "fixed":
                 self.splits[name] = FixedLengthBatches(ids.pad(self.maxlen, self.padding, self.truncating), labels)
             else:
                 self.splits[name] = DynamicLengthBatches(ids, labels, self.padding)
+        if self.val_split == "test":  # the same batches, not a second copy
+            self.splits["val"] = self.splits["test"]
 
     @property
     def tokenizer_path(self) -> Path:

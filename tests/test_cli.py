@@ -1,0 +1,84 @@
+"""`python src/train.py` as a user runs it: output, files, a small grid, and one clear line for bad input."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+
+def run_train(tmp_path: Path, *overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    flags = [o for o in overrides if o.startswith("-")]  # argparse wants -m before the overrides
+    overrides = tuple(o for o in overrides if not o.startswith("-"))
+    cmd = [sys.executable, "src/train.py", *flags, f"paths.log_dir={tmp_path}/logs", f"paths.cache_dir={tmp_path}/cache",
+           "trainer.accelerator=cpu", *overrides]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
+
+
+def test_default_model_trains_and_reports(tmp_path, tiny_imdb):
+    r = run_train(tmp_path, f"data.source={tiny_imdb}", "trainer.max_epochs=2", "data.maxlen=40")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    assert "Total params: 2,757,761 (trainable 2,757,761)" in out  # the default keras-io BiLSTM, exactly
+    assert "Epoch 1: 100%" in out  # the progress bar
+    done = [line for line in out.splitlines() if "Done: best val/acc" in line]
+    assert len(done) == 1 and "of 2; test/acc" in done[0] and "(best checkpoint)" in done[0]
+    (run_dir,) = (tmp_path / "logs" / "runs").glob("*/*")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["params"] == 2_757_761 and summary["epochs_run"] == 2 and 0 <= summary["test_acc"] <= 1
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_grid_runs_every_point_in_its_own_folder(tmp_path, tiny_imdb):
+    r = run_train(tmp_path, "-m", f"data.source={tiny_imdb}", "debug=fast", "data.batch_size=8,16")
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    jobs = sorted(p.name for p in (tmp_path / "logs" / "multiruns").glob("*/*/*") if p.is_dir())
+    assert jobs == ["data.batch_size=16,trainer.accelerator=cpu", "data.batch_size=8,trainer.accelerator=cpu"]
+
+
+BAD = [  # overrides -> (key=value, what is allowed)
+    (["data.vocab_size=2"], "data.vocab_size=2", "integer >= 3"),
+    (["data.maxlen=0"], "data.maxlen=0", "positive integer"),
+    (["data.batch_size=0"], "data.batch_size=0", "positive integer"),
+    (["data.batch_size=abc"], "data.batch_size=abc", "positive integer"),
+    (["data.val_split=1.5"], "data.val_split=1.5", "between 0 and 1"),
+    (["data.padding=middle"], "data.padding=middle", "pre, post"),
+    (["model=mlp", "data.pad_mode=dynamic"], "data.pad_mode=dynamic", "needs data.pad_mode=fixed"),
+    (["data.source=/no/such/folder"], "data.source=/no/such/folder", "no such file or folder"),
+    (["data.source=EMPTY"], "data.source=EMPTY", "no IMDB data found"),
+    (["trainer.max_epochs=0"], "trainer.max_epochs=0", "positive integer"),
+]
+
+
+@pytest.mark.parametrize("overrides,key_value,allowed", BAD, ids=[" ".join(b[0]) for b in BAD])
+def test_bad_input_is_one_clear_line(tmp_path, tiny_imdb, overrides, key_value, allowed):
+    (tmp_path / "empty").mkdir()
+    overrides = [o.replace("EMPTY", str(tmp_path / "empty")) for o in overrides]
+    key_value = key_value.replace("EMPTY", str(tmp_path / "empty"))
+    r = run_train(tmp_path, f"data.source={tiny_imdb}", *overrides)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {key_value}:") and allowed in last, last
+    assert not list(tmp_path.glob("logs/runs/*/*/checkpoints"))
+
+
+def test_unknown_model_lists_the_valid_ones(tmp_path):
+    r = run_train(tmp_path, "model=transformer")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "Could not find 'model/transformer'" in r.stderr
+    assert all(name in r.stderr for name in ("bilstm", "mlp", "gru", "stacked_lstm", "subword_bilstm"))
+
+
+def test_unreachable_hub_says_how_to_get_a_local_copy(tmp_path):
+    r = run_train(tmp_path, "data.source=stanfordnlp/imdb",
+                  env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")})
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: data.source=stanfordnlp/imdb: could not load it from the Hugging Face Hub")
+    assert "local copy" in last

@@ -1,0 +1,76 @@
+"""The DataModule: cache hits and misses, splits, fixed and dynamic batches."""
+import numpy as np
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from imdb_sentiment.data import datamodule as dm_module
+
+
+def build(make_cfg, *overrides):
+    dm = instantiate(make_cfg(*overrides).data)
+    dm.prepare_data()
+    dm.setup("fit")
+    return dm
+
+
+def test_second_run_hits_the_cache(make_cfg, monkeypatch):
+    first = build(make_cfg)
+    calls = []
+    monkeypatch.setattr(dm_module, "load_raw_splits", lambda *a: calls.append(a))  # a miss would call it
+    second = build(make_cfg)
+    assert second.entry == first.entry and not calls
+    assert torch.equal(first.splits["train"].ids, second.splits["train"].ids)
+    assert not list(first.entry.parent.glob(".tmp-*"))  # no leftovers
+
+
+@pytest.mark.parametrize("override", ["data.vocab_size=300", "data.maxlen=50", "data.truncating=post",
+                                      "data.val_split=0.25", "data.train_size=100", "data.test_size=60",
+                                      "data.split_seed=7", "data.tokenizer=subword"])
+def test_every_keyed_value_changes_the_entry(make_cfg, override):
+    base = instantiate(make_cfg().data)
+    other = instantiate(make_cfg(override).data)
+    assert base.spec != other.spec
+
+
+def test_entry_name_shows_the_key(make_cfg):
+    dm = build(make_cfg, "data.vocab_size=300", "data.maxlen=50")
+    assert dm.entry.name.startswith("word300-len50pre-val0.2-nNone_None-s1234-")
+    assert {p.name for p in dm.entry.iterdir()} == {"splits.npz", "tokenizer.json", "meta.json"}
+
+
+def test_validation_split_is_balanced_and_disjoint(make_cfg):
+    dm = build(make_cfg, "data.val_split=0.25")
+    train, val = dm.splits["train"], dm.splits["val"]
+    assert (len(train), len(val), len(dm.splits["test"])) == (180, 60, 120)
+    assert train.labels.mean() == val.labels.mean() == 0.5
+    rows = {tuple(r) for r in train.ids.tolist()}
+    assert not any(tuple(r) in rows for r in val.ids.tolist())
+
+
+def test_validate_on_test_and_subsets(make_cfg):
+    dm = build(make_cfg, "data.val_split=test", "data.train_size=100", "data.test_size=40")
+    assert dm.splits["val"] is dm.splits["test"]
+    assert (len(dm.splits["train"]), len(dm.splits["test"])) == (100, 40)
+    assert dm.splits["train"].labels.mean() == 0.5
+
+
+def test_fixed_batches_are_pre_padded(make_cfg):
+    dm = build(make_cfg, "data.maxlen=80", "data.batch_size=16")
+    x, y = next(iter(dm.train_dataloader()))
+    assert x.shape == (16, 80) and y.shape == (16,) and y.dtype == torch.float32
+    assert (x[:, -1] != 0).all()  # pre-padding: every review ends at the last position
+    assert len(dm.train_dataloader()) == int(np.ceil(192 / 16))
+
+
+def test_dynamic_padded_batches_with_buckets(make_cfg):
+    dm = build(make_cfg, "data=imdb_subword", "data.vocab_size=300", "data.batch_size=8", "data.bucket=true")
+    lengths = dm.splits["train"].lengths
+    widths, spreads = [], []
+    for x, _ in dm.train_dataloader():
+        nonpad = (x != 0).sum(1)
+        widths.append(x.shape[1])
+        spreads.append(int(nonpad.max() - nonpad.min()))
+        assert (x[:, 0] != 0).all()  # post-padding: every review starts at position 0
+    assert len(set(widths)) > 3 and max(widths) == lengths.max()
+    assert np.median(spreads) < np.median(np.abs(np.diff(lengths)))  # buckets hold similar lengths

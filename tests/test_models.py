@@ -1,0 +1,77 @@
+"""Every model config: exact Keras parameter counts, Keras init, forward and backward on the CPU."""
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from imdb_sentiment.models import count_parameters
+
+PRACTICUM = ["data.vocab_size=8000"]
+EMB_8000_32 = 8000 * 32
+
+CASES = {  # config overrides -> (total params, recurrent-layer params or None), from the Keras summaries
+    "bilstm": (["model=bilstm"], 2_757_761, 197_632),
+    "bilstm_1layer": (["model=bilstm", "model.num_layers=1"], 2_658_945, 98_816),
+    "mlp": (["model=mlp"], 4_202_689, None),
+    "rnn": (["model=rnn", *PRACTICUM], EMB_8000_32 + 2_080 + 33, 2_080),
+    "lstm": (["model=lstm", *PRACTICUM], EMB_8000_32 + 8_320 + 33, 8_320),
+    "gru": (["model=gru", *PRACTICUM], EMB_8000_32 + 6_240 + 33, 6_240),
+    "bilstm_small": (["model=bilstm_small", *PRACTICUM], EMB_8000_32 + 16_640 + 65, 16_640),
+    "stacked_lstm": (["model=stacked_lstm", *PRACTICUM], EMB_8000_32 + 16_640 + 33, 16_640),
+    "subword_bilstm": (["data=imdb_subword", "model=subword_bilstm"], 598_209, 66_048),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_exact_parameter_count_forward_backward(name, make_cfg):
+    overrides, total, recurrent = CASES[name]
+    cfg = make_cfg(*overrides)
+    net = instantiate(cfg.model)
+    assert count_parameters(net) == total
+    if recurrent is not None:
+        assert count_parameters(net.rnn) == recurrent
+    ids = torch.randint(0, cfg.data.vocab_size, (3, cfg.data.maxlen or 57))
+    logits = net(ids)
+    assert logits.shape == (3,)
+    logits.sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
+
+
+def test_keras_initialisation(make_cfg):
+    net = instantiate(make_cfg("model=bilstm").model)
+    assert net.embedding.weight.abs().max() <= 0.05
+    h = net.rnn.hidden_size
+    for name, buf in net.rnn.named_buffers():
+        assert name.startswith("bias_hh") and torch.count_nonzero(buf) == 0
+    for name, p in net.rnn.named_parameters():
+        if name.startswith("bias_ih"):  # one bias, zeros but for the forget gate's ones
+            assert torch.equal(p[h:2 * h], torch.ones(h)) and torch.count_nonzero(p) == h
+        if name.startswith("weight_hh"):  # orthogonal recurrent kernel
+            assert torch.allclose(p.T @ p, torch.eye(h), atol=1e-5)
+    bound = (6 / (128 + 4 * h)) ** 0.5  # Glorot uniform on the first input kernel
+    assert net.rnn.weight_ih_l0.abs().max() <= bound
+
+
+def test_default_init_is_available_and_differs(make_cfg):
+    keras = instantiate(make_cfg("model=lstm").model)
+    torch_default = instantiate(make_cfg("model=lstm", "model.keras_init=false").model)
+    assert torch_default.embedding.weight.abs().max() > 0.05  # PyTorch's N(0, 1) embedding
+    assert count_parameters(keras) == count_parameters(torch_default)
+
+
+def test_bidirectional_state_is_keras_concat(make_cfg):
+    """Keras Bidirectional(LSTM) without return_sequences: [forward after the last step, backward after the first]."""
+    net = instantiate(make_cfg("model=bilstm").model).eval()
+    ids = torch.randint(1, 100, (4, 30))
+    ids[:, :10] = 0  # pre-padding is read like any token, as in Keras without masking
+    with torch.no_grad():
+        seq, _ = net.rnn(net.embedding(ids))
+        h = net.rnn.hidden_size
+        expected = net.head(torch.cat([seq[:, -1, :h], seq[:, 0, h:]], dim=-1)).squeeze(-1)
+        assert torch.allclose(net(ids), expected, atol=1e-6)
+        assert not torch.allclose(net(ids), net(ids[:, 5:]))  # the padding is not masked
+
+
+def test_mlp_rejects_other_lengths(make_cfg):
+    net = instantiate(make_cfg("model=mlp").model)
+    with pytest.raises(ValueError, match="length 200"):
+        net(torch.zeros(2, 150, dtype=torch.long))

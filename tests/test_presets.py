@@ -1,0 +1,44 @@
+"""Every preset composes and trains one fast_dev_run batch on the tiny data; training writes its results."""
+import json
+
+import pytest
+from hydra.utils import get_class
+
+from conftest import EXPERIMENTS
+from imdb_sentiment.training import train
+
+
+def test_presets_exist():
+    assert {"keras_bilstm", "hw_task1", "hw_task2", "hw_task3", "hw_wrapup", "hw2_early_stopping", "practicum_rnn",
+            "practicum_lstm", "practicum_gru", "practicum_bilstm", "practicum_stacked", "subword_bilstm"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("experiment", [None, *EXPERIMENTS])
+def test_preset_runs_fast_dev_run(experiment, make_cfg, tmp_path):
+    overrides = [f"experiment={experiment}"] if experiment else []
+    cfg = make_cfg(*overrides, "debug=fast")
+    summary = train(cfg)
+    assert summary["epochs_run"] == 1 and summary["test_acc"] is not None
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["params"] == summary["params"]
+
+
+@pytest.mark.parametrize("experiment,expected", [
+    ("keras_bilstm", dict(model="bilstm", batch_size=32, epochs=2, val="test", optimizer="Adam", vocab=20000)),
+    ("practicum_gru", dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="RMSprop", vocab=8000)),
+    ("practicum_rnn", dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="RMSprop", vocab=8000)),
+    ("subword_bilstm", dict(model="subword_bilstm", batch_size=64, epochs=10, val="test", optimizer="Adam", vocab=8185)),
+])
+def test_preset_values(experiment, expected, make_cfg):
+    cfg = make_cfg(f"experiment={experiment}")
+    assert (cfg.hydra.runtime.choices["model"], cfg.data.batch_size, cfg.trainer.max_epochs, cfg.data.val_split,
+            get_class(cfg.optimizer._target_).__name__, cfg.data.vocab_size) == tuple(expected.values())
+
+
+def test_short_real_run_on_tiny_data_learns_and_keeps_best(make_cfg, tmp_path):
+    cfg = make_cfg("model=gru", "data.vocab_size=100", "data.batch_size=16", "trainer.max_epochs=4",
+                   "optimizer.lr=0.01", "callbacks=early_stopping")
+    s = train(cfg)
+    assert s["best_val_acc"] > 0.8 and s["test_acc"] > 0.8  # the tiny data's sentiment words are easy
+    ckpts = {p.name for p in (tmp_path / "run" / "checkpoints").iterdir()}
+    assert "last.ckpt" in ckpts and any(n.startswith(f"epoch{s['best_epoch'] - 1:02d}-acc") for n in ckpts)
+    assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))

@@ -1,0 +1,51 @@
+"""Tokenizers: Keras-like word ids fitted on train only, and the subword vocabulary."""
+import numpy as np
+
+from imdb_sentiment.data.text_encoding import PAD_ID, UNK_ID, encode, fit_tokenizer
+
+TRAIN = ["The movie was GREAT, great fun!<br /><br />Don't miss it.", "the plot was dull... dull, DULL", "great cast"]
+
+
+def ids(tok, text):
+    return encode(tok, [text]).to_lists()[0]
+
+
+def test_word_level_normalises_like_keras():
+    tok = fit_tokenizer("word", 100, TRAIN)
+    vocab = tok.get_vocab()
+    assert "great" in vocab and "GREAT" not in vocab and "don't" in vocab
+    assert not any(w.startswith("<") or "," in w or "!" in w for w in vocab), vocab
+    assert ids(tok, "GREAT, great!") == [vocab["great"]] * 2
+    assert ids(tok, "<br />'Dull'") == [vocab["dull"]]  # HTML breaks and outer quotes are separators
+
+
+def test_ids_by_frequency_and_reserved_ids():
+    tok = fit_tokenizer("word", 100, TRAIN)
+    vocab = tok.get_vocab()
+    assert vocab["[PAD]"] == PAD_ID == 0 and vocab["[UNK]"] == UNK_ID == 1
+    # "great" x3, "dull" x3, "the" x2, "was" x2: the most frequent words get the smallest ids
+    assert max(vocab["great"], vocab["dull"]) < min(vocab["the"], vocab["was"]) < vocab["plot"]
+
+
+def test_vocabulary_comes_from_train_only_and_caps_at_vocab_size():
+    tok = fit_tokenizer("word", 5, TRAIN)  # [PAD], [UNK] and the three most frequent words
+    assert tok.get_vocab_size() == 5
+    assert ids(tok, "great dull zebra") == [tok.token_to_id("great"), tok.token_to_id("dull"), UNK_ID]
+    assert ids(tok, "plot") == [UNK_ID]  # in train, but not among the most frequent
+
+
+def test_encode_handles_empty_and_odd_text():
+    tok = fit_tokenizer("word", 50, TRAIN)
+    r = encode(tok, ["", "   ", "\x00\x07", "ünïcødé 🙂 great"])
+    assert r.lengths.tolist()[:3] == [0, 0, 0]
+    assert r.to_lists()[3][-1] == tok.token_to_id("great")
+    assert r.values.dtype == np.int32
+
+
+def test_subword_vocab_stays_below_vocab_size():
+    texts = TRAIN * 20 + ["Supercalifragilistic antidisestablishmentarianism"]
+    tok = fit_tokenizer("subword", 120, texts)
+    r = encode(tok, texts + ["unseen Wörds ★"])
+    assert tok.get_vocab_size() <= 120
+    assert r.values.min() >= 0 and r.values.max() < 120
+    assert tok.token_to_id("[PAD]") == PAD_ID
