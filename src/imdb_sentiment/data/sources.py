@@ -58,8 +58,9 @@ def _load_hub(source: str) -> dict[str, datasets.Dataset]:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataSourceError(
             f"data.source={source}: could not load it from the Hugging Face Hub ({first[:160]}). "
-            "Without internet, point data.source at a local copy (a folder with plain_text/*.parquet, an "
-            "aclImdb/ folder or aclImdb_v1.tar.gz), or prepare the cache once on a machine that has internet"
+            f"Without internet, use a local copy: on a machine with internet run `hf download {source} "
+            "--repo-type dataset --local-dir data/imdb`, copy data/imdb here and pass data.source=data/imdb "
+            "(an aclImdb/ folder or aclImdb_v1.tar.gz works too)"
         ) from exc
     missing = [s for s in SPLITS if s not in loaded]
     if missing:
