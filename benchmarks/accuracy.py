@@ -38,13 +38,16 @@ def run(preset: str, seed: int, source: str, out: Path, extra: list[str]) -> dic
     log_dir = out / f"{preset}-seed{seed}"
     cmd = [sys.executable, "src/train.py", f"experiment={preset}", f"seed={seed}", f"data.source={source}",
            f"paths.log_dir={log_dir}", "callbacks.progress_bar.refresh_rate=0", *extra]
+    log_file = out / f"{preset}-seed{seed}.log"
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    (out / f"{preset}-seed{seed}.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        return {"preset": preset, "seed": seed, "error": (proc.stderr or proc.stdout).strip().splitlines()[-1]}
+    with log_file.open("w") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True)
+        status = proc.wait()
+    wall = time.perf_counter() - start
+    if status != 0:
+        return {"preset": preset, "seed": seed, "error": log_file.read_text().strip().splitlines()[-1]}
     summary = json.loads(next(log_dir.glob("runs/*/*/summary.json")).read_text())
-    return {"preset": preset, "seed": seed, "wall_s": round(time.perf_counter() - start, 1), **summary}
+    return {"preset": preset, "seed": seed, "wall_s": round(wall, 1), **summary}  # summary has the peak memory
 
 
 def main() -> None:
@@ -66,20 +69,20 @@ def main() -> None:
             (out / "rows.jsonl").open("a").write(json.dumps(rows[-1]) + "\n")
     lines = [f"# Accuracy: {dt.date.today()} on {device}", "",
              f"Command: `python benchmarks/accuracy.py {' '.join(sys.argv[1:])}`", "",
-             "| preset | metric | target | seeds | mean | per seed | best epoch | s / run |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| preset | metric | target | seeds | mean | per seed | best epoch | s / run | peak RSS MiB |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for preset in args.presets:
         mine = [r for r in rows if r["preset"] == preset and "error" not in r]
         metric, target = TARGETS.get(preset, ("test", None))
         vals = [r["best_val_acc" if metric == "val" else "test_acc"] for r in mine]
         if not vals:
-            lines.append(f"| {preset} | {metric} | {target} | 0 | failed | | | |")
+            lines.append(f"| {preset} | {metric} | {target} | 0 | failed | | | | |")
             continue
         mean = statistics.mean(vals)
         verdict = "" if target is None else (" met" if mean >= target - 0.01 else " below")
         lines.append(f"| {preset} | {metric} | {target or '-'} | {len(vals)} | {mean:.4f}{verdict} | "
                      f"{', '.join(f'{v:.4f}' for v in vals)} | {', '.join(str(r['best_epoch']) for r in mine)} | "
-                     f"{statistics.mean(r['wall_s'] for r in mine):.0f} |")
+                     f"{statistics.mean(r['wall_s'] for r in mine):.0f} | {max(r.get('peak_rss_mib', 0) for r in mine)} |")
     table = "\n".join(lines) + "\n"
     results = REPO / "benchmarks" / "results"
     results.mkdir(exist_ok=True)

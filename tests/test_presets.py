@@ -42,3 +42,30 @@ def test_short_real_run_on_tiny_data_learns_and_keeps_best(make_cfg, tmp_path):
     ckpts = {p.name for p in (tmp_path / "run" / "checkpoints").iterdir()}
     assert "last.ckpt" in ckpts and any(n.startswith(f"epoch{s['best_epoch'] - 1:02d}-acc") for n in ckpts)
     assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_checkpoint_rebuilds_the_run_without_the_data(make_cfg, tmp_path):
+    """A checkpoint carries the resolved config and the tokenizer: enough to rebuild and encode raw text."""
+    import torch
+    from hydra.utils import instantiate
+    from tokenizers import Tokenizer
+
+    from imdb_sentiment.data.text_encoding import encode
+    from imdb_sentiment.models import SentimentClassifier
+
+    cfg = make_cfg("model=lstm", "data.vocab_size=100", "data.maxlen=30", "trainer.max_epochs=1")
+    train(cfg)
+    ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
+    config, tok = ckpt["run_config"], Tokenizer.from_str(ckpt["tokenizer_json"])
+    assert config["data"]["maxlen"] == 30 and config["model"]["cell"] == "lstm"
+    module = SentimentClassifier(instantiate(config["model"]), instantiate(config["optimizer"]), config)
+    module.load_state_dict(ckpt["state_dict"])
+    ids = torch.from_numpy(encode(tok, ["Great excellent film!", "Awful, boring."]).pad(30)).long()
+    assert ids.max() < 100 and (ids[:, -1] != 0).all()
+    assert module.eval()(ids).shape == (2,)
+
+
+def test_tiny_subword_vocabulary_is_a_config_error(make_cfg):
+    from imdb_sentiment.errors import ConfigError
+    with pytest.raises(ConfigError, match="data.vocab_size=5: too small for the subword tokenizer"):
+        train(make_cfg("data=imdb_subword", "data.vocab_size=5", "model=subword_bilstm"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
+import resource
 import time
 from pathlib import Path
 
@@ -36,8 +37,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # bad data fails here, before any model or Trainer exists
     config = run_config(cfg)
-    module = SentimentClassifier(instantiate(cfg.model), instantiate(cfg.optimizer), config)
-    module.tokenizer_json = datamodule.tokenizer_path.read_text()
+    module = SentimentClassifier(instantiate(cfg.model), instantiate(cfg.optimizer), config,
+                                 tokenizer_json=datamodule.tokenizer_path.read_text())
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=_instantiate_all(cfg.get("callbacks")),
                                      logger=_instantiate_all(cfg.get("logger")) or False)
 
@@ -67,6 +68,8 @@ def train(cfg: DictConfig) -> dict:
         "fit_seconds": round(fit_seconds, 2),
         "accelerator": type(trainer.accelerator).__name__.replace("Accelerator", "").lower(),
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,  # Linux reports KiB
+        "peak_gpu_mib": torch.cuda.max_memory_allocated() // 2**20 if torch.cuda.is_available() else None,
         "output_dir": str(out_dir),
     }
     if trainer.is_global_zero:

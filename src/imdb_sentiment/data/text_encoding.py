@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
+from ..errors import ConfigError
 from .ragged import Ragged
 
 PAD, UNK = "[PAD]", "[UNK]"
@@ -47,8 +48,8 @@ def fit_tokenizer(kind: str, vocab_size: int, texts: Sequence[str]) -> Tokenizer
     tok.train_from_iterator(texts, trainer=trainer, length=len(texts))
     assert tok.token_to_id(PAD) == PAD_ID and tok.token_to_id(UNK) == UNK_ID
     if tok.get_vocab_size() > vocab_size:  # BPE's initial alphabet can exceed a tiny budget
-        raise ValueError(f"data.vocab_size={vocab_size}: too small for the {kind} tokenizer's "
-                         f"{tok.get_vocab_size()} base symbols")
+        raise ConfigError("data.vocab_size", vocab_size, f"too small for the {kind} tokenizer's "
+                          f"{tok.get_vocab_size()} base symbols")
     return tok
 
 

@@ -13,13 +13,16 @@ from torchmetrics.classification import BinaryAccuracy
 class SentimentClassifier(L.LightningModule):
     """Binary cross-entropy on logits, accuracy through torchmetrics, best validation tracked.
 
-    ``optimizer`` is a partial taking the parameters (Hydra's ``_partial_: true``). ``config`` is
-    the run's resolved config, stored in every checkpoint so eval and predict rebuild this run.
+    ``optimizer`` is a partial taking the parameters (Hydra's ``_partial_: true``). ``config`` (the
+    run's resolved config) and ``tokenizer_json`` (the fitted tokenizer) go into every checkpoint,
+    so that eval and predict rebuild this run and encode raw text without the data set.
     """
 
-    def __init__(self, net: nn.Module, optimizer: Callable, config: dict | None = None):
+    def __init__(self, net: nn.Module, optimizer: Callable, config: dict | None = None,
+                 tokenizer_json: str | None = None):
         super().__init__()
-        self.net, self.optimizer_factory, self.config = net, optimizer, config
+        self.net, self.optimizer_factory = net, optimizer
+        self.config, self.tokenizer_json = config, tokenizer_json
         self.train_acc, self.val_acc, self.test_acc = BinaryAccuracy(), BinaryAccuracy(), BinaryAccuracy()
         self.best_val_acc, self.best_epoch = float("nan"), -1
 
@@ -70,6 +73,7 @@ class SentimentClassifier(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["run_config"] = self.config
+        checkpoint["tokenizer_json"] = self.tokenizer_json
         checkpoint["best_val"] = {"acc": self.best_val_acc, "epoch": self.best_epoch}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
