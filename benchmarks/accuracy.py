@@ -58,15 +58,16 @@ def main() -> None:
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "runs"))
     ap.add_argument("extra", nargs="*", help="Hydra overrides added to every run (after --)")
     args = ap.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out) / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")  # never mixes with an earlier call
+    out.mkdir(parents=True)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({platform.processor() or 'x86_64'})"
     rows = []
     for preset in args.presets:
         for seed in args.seeds:
             rows.append(run(preset, seed, args.source, out, args.extra))
             print(json.dumps(rows[-1]), flush=True)
-            (out / "rows.jsonl").open("a").write(json.dumps(rows[-1]) + "\n")
+            with (out / "rows.jsonl").open("a") as f:
+                f.write(json.dumps(rows[-1]) + "\n")
     lines = [f"# Accuracy: {dt.date.today()} on {device}", "",
              f"Command: `python benchmarks/accuracy.py {' '.join(sys.argv[1:])}`", "",
              "| preset | metric | target | seeds | mean | per seed | best epoch | s / run | peak RSS MiB |",
@@ -86,7 +87,7 @@ def main() -> None:
     table = "\n".join(lines) + "\n"
     results = REPO / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
-    name = f"accuracy-{'gpu' if torch.cuda.is_available() else 'cpu'}-{dt.date.today()}.md"
+    name = f"accuracy-{'gpu' if torch.cuda.is_available() else 'cpu'}-{out.name}.md"
     (results / name).write_text(table)
     print(table)
 

@@ -26,7 +26,7 @@ def test_default_model_trains_and_reports(tmp_path, tiny_imdb):
     assert "Total params: 2,757,761 (trainable 2,757,761)" in out  # the default keras-io BiLSTM, exactly
     assert "Epoch 1: 100%" in out  # the progress bar
     done = [line for line in out.splitlines() if "Done: best val/acc" in line]
-    assert len(done) == 1 and "of 2; test/acc" in done[0] and "(best checkpoint)" in done[0]
+    assert len(done) == 1 and "of 2; test/acc" in done[0] and "(best val/acc checkpoint, epoch" in done[0]
     (run_dir,) = (tmp_path / "logs" / "runs").glob("*/*")
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["params"] == 2_757_761 and summary["epochs_run"] == 2 and 0 <= summary["test_acc"] <= 1
@@ -80,5 +80,5 @@ def test_unreachable_hub_says_how_to_get_a_local_copy(tmp_path):
                   env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")})
     assert r.returncode == 2 and "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: data.source=stanfordnlp/imdb: could not load it from the Hugging Face Hub")
+    assert last.startswith("error: data.source=stanfordnlp/imdb: no local folder of that name, and could not load it")
     assert "local copy" in last

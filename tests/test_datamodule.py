@@ -4,11 +4,14 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from conftest import write_tiny_imdb
+from imdb_sentiment.data import cache
 from imdb_sentiment.data import datamodule as dm_module
+from imdb_sentiment.data.text_encoding import UNK_ID
 
 
-def build(make_cfg, *overrides):
-    dm = instantiate(make_cfg(*overrides).data)
+def build(make_cfg, *overrides, source=None):
+    dm = instantiate(make_cfg(*overrides, source=source).data)
     dm.prepare_data()
     dm.setup("fit")
     return dm
@@ -30,7 +33,36 @@ def test_second_run_hits_the_cache(make_cfg, monkeypatch):
 def test_every_keyed_value_changes_the_entry(make_cfg, override):
     base = instantiate(make_cfg().data)
     other = instantiate(make_cfg(override).data)
-    assert base.spec != other.spec
+    assert cache.entry_name(base.spec) != cache.entry_name(other.spec)
+
+
+def test_other_source_files_change_the_entry_and_rebuild(make_cfg, tmp_path):
+    first = build(make_cfg)
+    other_data = write_tiny_imdb(tmp_path / "other", n_train=200, seed=1)
+    second = build(make_cfg, source=other_data)
+    assert second.entry != first.entry and first.entry.is_dir() and second.entry.is_dir()
+    assert len(second.splits["train"]) == 160
+
+
+def test_tokenizer_never_sees_validation_or_test_rows(tmp_path, make_cfg):
+    """Every review carries a word of its own: known in train, out-of-vocabulary in validation and test."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    (tmp_path / "marked" / "plain_text").mkdir(parents=True)
+    for split, n in (("train", 100), ("test", 40)):
+        texts = [f"{'good fine' if i % 2 else 'bad poor'} {split}marker{i}" for i in range(n)]
+        pq.write_table(pa.table({"text": texts, "label": [i % 2 for i in range(n)]}),
+                       tmp_path / "marked" / "plain_text" / f"{split}-00000-of-00001.parquet")
+    dm = build(make_cfg, "data.vocab_size=1000", "data.maxlen=3", source=tmp_path / "marked")
+    unk = {name: (ds.ids == UNK_ID).any(dim=1) for name, ds in dm.splits.items()}
+    assert not unk["train"].any() and unk["val"].all() and unk["test"].all()
+    assert (len(dm.splits["train"]), len(dm.splits["val"])) == (80, 20)
+
+
+def test_validation_rows_do_not_depend_on_the_test_subset(make_cfg):
+    a = build(make_cfg)
+    b = build(make_cfg, "data.test_size=40")
+    assert torch.equal(a.splits["val"].ids, b.splits["val"].ids)
 
 
 def test_entry_name_shows_the_key(make_cfg):

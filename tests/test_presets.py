@@ -24,14 +24,31 @@ def test_preset_runs_fast_dev_run(experiment, make_cfg, tmp_path):
 
 @pytest.mark.parametrize("experiment,expected", [
     ("keras_bilstm", dict(model="bilstm", batch_size=32, epochs=2, val="test", optimizer="Adam", vocab=20000)),
-    ("practicum_gru", dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="RMSprop", vocab=8000)),
-    ("practicum_rnn", dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="RMSprop", vocab=8000)),
+    ("practicum_gru", dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="KerasRMSprop", vocab=8000)),
+    ("practicum_rnn", dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="KerasRMSprop", vocab=8000)),
     ("subword_bilstm", dict(model="subword_bilstm", batch_size=64, epochs=10, val="test", optimizer="Adam", vocab=8185)),
 ])
 def test_preset_values(experiment, expected, make_cfg):
     cfg = make_cfg(f"experiment={experiment}")
     assert (cfg.hydra.runtime.choices["model"], cfg.data.batch_size, cfg.trainer.max_epochs, cfg.data.val_split,
             get_class(cfg.optimizer._target_).__name__, cfg.data.vocab_size) == tuple(expected.values())
+
+
+@pytest.mark.parametrize("experiment,monitor,mode,patience,max_epochs", [
+    ("hw_wrapup", "val/acc", "max", 3, 10), ("hw2_early_stopping", "val/loss", "min", 2, 10)])
+def test_early_stopping_presets(experiment, monitor, mode, patience, max_epochs, make_cfg):
+    cfg = make_cfg(f"experiment={experiment}")
+    es, ckpt = cfg.callbacks.early_stopping, cfg.callbacks.model_checkpoint
+    assert (es.monitor, es.mode, es.patience, cfg.trainer.max_epochs) == (monitor, mode, patience, max_epochs)
+    assert (ckpt.monitor, ckpt.mode) == (monitor, mode)  # "restore best weights" by the same measure
+
+
+def test_early_stopping_stops_and_tests_the_best_checkpoint(make_cfg):
+    # A learning rate too small to change anything: accuracy never improves after the first epoch.
+    s = train(make_cfg("model=gru", "data.vocab_size=100", "callbacks=early_stopping",
+                       "callbacks.early_stopping.patience=1", "trainer.max_epochs=6", "optimizer.lr=1e-12"))
+    assert (s["epochs_run"], s["stopped_early_at_epoch"], s["best_epoch"]) == (2, 2, 1)
+    assert s["tested_checkpoint"] == {"monitor": "val/acc", "epoch": 1}
 
 
 def test_short_real_run_on_tiny_data_learns_and_keeps_best(make_cfg, tmp_path):

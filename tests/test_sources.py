@@ -65,5 +65,5 @@ def test_unreachable_hub_says_what_to_do(monkeypatch, tmp_path):
     import datasets.config
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf" / "datasets")
-    with pytest.raises(DataSourceError, match="could not load it from the Hugging Face Hub.*local copy"):
+    with pytest.raises(DataSourceError, match="no local folder of that name, and could not load it from the Hugging Face Hub.*local copy"):
         load_raw_splits("stanfordnlp/imdb")

@@ -4,13 +4,11 @@ Each problem is reported as one ``ConfigError``: the key, the value and what is 
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
 from .data.ragged import SIDES
-from .data.sources import looks_like_path
+from .data.sources import check_exists
 from .data.text_encoding import KINDS
 from .errors import ConfigError
 
@@ -61,9 +59,7 @@ def check_config(cfg: DictConfig) -> None:
     src = d.source
     if not isinstance(src, str) or not src:
         raise ConfigError("data.source", src, "must be a Hub id (owner/name) or a local path")
-    if looks_like_path(src) and not Path(src).expanduser().exists():
-        raise ConfigError("data.source", src, "no such file or folder (want a Hub id, a folder with "
-                          "plain_text/*.parquet, an aclImdb/ folder or aclImdb_v1.tar.gz)")
+    check_exists(src)
     _check_model(cfg)
     _positive_int(cfg, "trainer.max_epochs")
     lr = cfg.optimizer.get("lr")

@@ -45,26 +45,32 @@ def train(cfg: DictConfig) -> dict:
     start = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     fit_seconds = time.perf_counter() - start
+    # Read what fit produced now: testing a checkpoint restores state saved at that checkpoint's epoch.
+    es = trainer.early_stopping_callback
+    fit = {
+        "epochs_run": trainer.current_epoch,
+        "stopped_early_at_epoch": es.stopped_epoch + 1 if es is not None and es.stopped_epoch else None,
+        "best_val_acc": None if math.isnan(module.best_val_acc) else module.best_val_acc,
+        "best_epoch": module.best_epoch + 1 if module.best_epoch >= 0 else None,
+    }
 
-    test_acc = None
+    test_acc, tested = None, None
     if cfg.get("test"):
         ckpt = trainer.checkpoint_callback
         best = ckpt.best_model_path if ckpt is not None and ckpt.best_model_path else None
         results = trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False)
         test_acc = results[0]["test/acc"] if results else None
+        tested = {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
 
-    es = trainer.early_stopping_callback
     summary = {
         "model": cfg.model._target_.rsplit(".", 1)[-1],
         "params": count_parameters(module),
         "seed": cfg.seed,
         "batch_size": cfg.data.batch_size,
-        "epochs_run": trainer.current_epoch,
         "max_epochs": cfg.trainer.max_epochs,
-        "stopped_early_at_epoch": es.stopped_epoch + 1 if es is not None and es.stopped_epoch else None,
-        "best_val_acc": None if math.isnan(module.best_val_acc) else module.best_val_acc,
-        "best_epoch": module.best_epoch + 1 if module.best_epoch >= 0 else None,
+        **fit,
         "test_acc": test_acc,
+        "tested_checkpoint": tested,  # the best by its monitor, or the final weights when none was saved
         "fit_seconds": round(fit_seconds, 2),
         "accelerator": type(trainer.accelerator).__name__.replace("Accelerator", "").lower(),
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
@@ -80,5 +86,8 @@ def train(cfg: DictConfig) -> dict:
 
 def final_line(s: dict) -> str:
     best = "n/a" if s["best_val_acc"] is None else f"{s['best_val_acc']:.4f} at epoch {s['best_epoch']}"
-    test = "not run" if s["test_acc"] is None else f"{s['test_acc']:.4f} (best checkpoint)"
+    tested = s.get("tested_checkpoint") or {}
+    source = (f"best {tested['monitor']} checkpoint, epoch {tested['epoch']}" if tested.get("monitor")
+              else "final weights")
+    test = "not run" if s["test_acc"] is None else f"{s['test_acc']:.4f} ({source})"
     return f"Done: best val/acc {best} of {s['epochs_run']}; test/acc {test}; {s['fit_seconds']:.1f} s; {s['output_dir']}"

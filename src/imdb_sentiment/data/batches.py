@@ -5,11 +5,20 @@ fancy-indexing call on the whole split, which is what keeps Lightning close to a
 """
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
 from .ragged import Ragged
+
+
+def _batch_rows(rows):
+    if isinstance(rows, Integral):
+        raise TypeError("these datasets are indexed by whole batches of rows; a sampler yielded a single index "
+                        "(Trainer options that replace the sampler, such as overfit_batches, are not supported)")
+    return rows
 
 
 class FixedLengthBatches(Dataset):
@@ -24,7 +33,7 @@ class FixedLengthBatches(Dataset):
         return len(self.labels)
 
     def __getitem__(self, rows):
-        rows = torch.as_tensor(rows)
+        rows = torch.as_tensor(_batch_rows(rows))
         return self.ids[rows], self.labels[rows]
 
 
@@ -40,7 +49,7 @@ class DynamicLengthBatches(Dataset):
         return len(self.labels)
 
     def __getitem__(self, rows):
-        rows = np.asarray(rows)
+        rows = np.asarray(_batch_rows(rows))
         return torch.from_numpy(self.ids.pad(None, self.padding, rows=rows)), self.labels[torch.from_numpy(rows)]
 
 

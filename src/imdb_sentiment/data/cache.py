@@ -48,6 +48,9 @@ def load_or_build(cache_dir: str | os.PathLike, spec: dict,
         meta = {"spec": spec, "sizes": {k: len(v[0]) for k, v in splits.items()},
                 "tokenizer_vocab": tokenizer.get_vocab_size()}
         (tmp / DONE).write_text(json.dumps(meta, indent=1))
+        for f in tmp.iterdir():  # on disk before the rename publishes the entry
+            with f.open("rb") as fh:
+                os.fsync(fh.fileno())
         try:
             os.rename(tmp, final)
         except OSError:  # another process finished the same entry first: keep theirs

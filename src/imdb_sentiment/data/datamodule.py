@@ -48,7 +48,7 @@ class IMDBDataModule(L.LightningDataModule):
         return {"source": source_fingerprint(self.source), "tokenizer": self.tokenizer_kind,
                 "vocab_size": self.vocab_size, "maxlen": self.maxlen, "truncating": self.truncating,
                 "val_split": self.val_split, "train_size": self.train_size, "test_size": self.test_size,
-                "split_seed": self.split_seed, "format": 1}
+                "split_seed": self.split_seed, "format": 2}
 
     def prepare_data(self) -> None:
         """Read, split, fit the tokenizer and encode, unless the cache already has this entry."""
@@ -57,15 +57,16 @@ class IMDBDataModule(L.LightningDataModule):
     def _build(self):
         log.info("Encoding IMDB from %s (cache miss: %s)", self.source, cache.entry_name(self.spec))
         raw = load_raw_splits(self.source)
-        rng = np.random.default_rng(self.split_seed)
+        # One generator per draw, so the validation rows do not depend on whether test is subset.
+        rng_train, rng_test, rng_val = map(np.random.default_rng, np.random.SeedSequence(self.split_seed).spawn(3))
         parts = {}
-        for split, size in (("train", self.train_size), ("test", self.test_size)):
+        for split, size, rng in (("train", self.train_size, rng_train), ("test", self.test_size, rng_test)):
             labels = np.asarray(raw[split]["label"], dtype=np.int8)
             rows = np.arange(len(labels)) if size is None or size >= len(labels) else stratified_rows(labels, size, rng)
             parts[split] = (rows, labels[rows])
         if self.val_split != "test":
             rows, labels = parts["train"]
-            val_local = stratified_rows(labels, round(len(rows) * self.val_split), rng)
+            val_local = stratified_rows(labels, round(len(rows) * self.val_split), rng_val)
             train_local = np.setdiff1d(np.arange(len(rows)), val_local)
             parts["val"] = (rows[val_local], labels[val_local])
             parts["train"] = (rows[train_local], labels[train_local])

@@ -54,19 +54,16 @@ class Ragged:
         ``maxlen=None`` pads to the longest sequence; ``rows`` selects (and orders) the sequences.
         """
         _check_side("padding", padding)
-        _check_side("truncating", truncating)
-        starts, lengths = self.offsets[:-1], self.lengths
-        if rows is not None:
-            starts, lengths = starts[rows], lengths[rows]
-        width = int(lengths.max(initial=0)) if maxlen is None else maxlen
-        keep = np.minimum(lengths, width)
-        src = _gather_index(starts + (lengths - keep if truncating == "pre" else 0), keep)
+        seqs = self if rows is None else self.take(rows)
+        width = int(seqs.lengths.max(initial=0)) if maxlen is None else maxlen
+        seqs = seqs.truncate(width, truncating)
+        keep = seqs.lengths
         row = np.repeat(np.arange(len(keep)), keep)
-        col = src - np.repeat(starts + (lengths - keep if truncating == "pre" else 0), keep)
+        col = np.arange(len(seqs.values)) - np.repeat(seqs.offsets[:-1], keep)
         if padding == "pre":
             col += np.repeat(width - keep, keep)
         out = np.full((len(keep), width), value, dtype=np.int32)
-        out[row, col] = self.values[src]
+        out[row, col] = seqs.values
         return out
 
 

@@ -23,14 +23,18 @@ def looks_like_path(source: str) -> bool:
     return Path(source).expanduser().exists() or source.startswith((".", "/", "~")) or source.endswith((".tar.gz", ".tgz"))
 
 
+def check_exists(source: str) -> None:
+    """A source spelt like a path must exist; a Hub id is checked when it is loaded."""
+    if looks_like_path(source) and not Path(source).expanduser().exists():
+        raise DataSourceError(f"data.source={source}: no such file or folder (want a Hub id, a folder with "
+                              "plain_text/*.parquet, an aclImdb/ folder or aclImdb_v1.tar.gz)")
+
+
 def load_raw_splits(source: str) -> dict[str, datasets.Dataset]:
     """Load train and test from ``source`` and check that they look like labeled IMDB."""
+    check_exists(source)
     if looks_like_path(source):
-        path = Path(source).expanduser()
-        if not path.exists():
-            raise DataSourceError(f"data.source={source}: no such file or folder (want a Hub id, a folder with "
-                                  "plain_text/*.parquet, an aclImdb/ folder or aclImdb_v1.tar.gz)")
-        splits = _load_local(path, source)
+        splits = _load_local(Path(source).expanduser(), source)
     else:
         splits = _load_hub(source)
     for name, ds in splits.items():
@@ -57,7 +61,8 @@ def _load_hub(source: str) -> dict[str, datasets.Dataset]:
     except Exception as exc:  # the Hub raises many kinds of errors when it is unreachable
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataSourceError(
-            f"data.source={source}: could not load it from the Hugging Face Hub ({first[:160]}). "
+            f"data.source={source}: no local folder of that name, and could not load it from the Hugging Face Hub "
+            f"({first[:160]}). "
             f"Without internet, use a local copy: on a machine with internet run `hf download {source} "
             "--repo-type dataset --local-dir data/imdb`, copy data/imdb here and pass data.source=data/imdb "
             "(an aclImdb/ folder or aclImdb_v1.tar.gz works too)"

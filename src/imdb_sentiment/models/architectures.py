@@ -12,12 +12,13 @@ CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 def dense_head(in_features: int, hidden: Sequence[int], dropout: float) -> nn.Sequential:
-    """Dropout, then ``Dense(h, relu)`` for each ``h`` in ``hidden``, then ``Dense(1)`` (a logit)."""
-    layers: list[nn.Module] = [nn.Dropout(dropout)] if dropout else []
+    """``Dense(h, relu)`` for each ``h`` in ``hidden``, then ``Dense(1)`` (a logit); dropout before each Dense."""
+    drop = [nn.Dropout(dropout)] if dropout else []
+    layers: list[nn.Module] = []
     for h in hidden:
-        layers += [nn.Linear(in_features, h), nn.ReLU()]
+        layers += [*drop, nn.Linear(in_features, h), nn.ReLU()]
         in_features = h
-    return nn.Sequential(*layers, nn.Linear(in_features, 1))
+    return nn.Sequential(*layers, *drop, nn.Linear(in_features, 1))
 
 
 class RecurrentClassifier(nn.Module):
@@ -40,6 +41,9 @@ class RecurrentClassifier(nn.Module):
         self.head = dense_head(hidden_size * (2 if bidirectional else 1), dense, dropout)
         if keras_init:
             keras_init_(self)
+        if cell == "gru":
+            self.keras_note = ("GRU has Keras GRU(reset_after=False)'s parameter count but PyTorch's equation "
+                               "(reset gate applied after the recurrent product, one bias)")
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         x = self.spatial_dropout(self.embedding(ids))
@@ -59,20 +63,14 @@ class FlattenMLP(nn.Module):
         super().__init__()
         self.maxlen = maxlen
         self.embedding = nn.Embedding(vocab_size, embed_dim)
-        self.dropout = nn.Dropout(dropout)
-        layers: list[nn.Module] = []
-        width = maxlen * embed_dim
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
-            width = h
-        self.mlp = nn.Sequential(*layers, nn.Linear(width, 1))
+        self.mlp = dense_head(maxlen * embed_dim, hidden, dropout)
         if keras_init:
             keras_init_(self)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if ids.shape[1] != self.maxlen:
             raise ValueError(f"FlattenMLP was built for length {self.maxlen}, got batches of length {ids.shape[1]}")
-        return self.mlp(self.dropout(self.embedding(ids)).flatten(1)).squeeze(-1)
+        return self.mlp(self.embedding(ids).flatten(1)).squeeze(-1)
 
 
 def count_parameters(module: nn.Module) -> int:

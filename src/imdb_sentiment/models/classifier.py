@@ -25,6 +25,7 @@ class SentimentClassifier(L.LightningModule):
         self.config, self.tokenizer_json = config, tokenizer_json
         self.train_acc, self.val_acc, self.test_acc = BinaryAccuracy(), BinaryAccuracy(), BinaryAccuracy()
         self.best_val_acc, self.best_epoch = float("nan"), -1
+        self.loaded_epoch: int | None = None  # epoch (0-based) of the checkpoint last loaded
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.net(ids)
@@ -33,9 +34,11 @@ class SentimentClassifier(L.LightningModule):
         ids, labels = batch
         logits = self.net(ids)
         loss = F.binary_cross_entropy_with_logits(logits, labels)
-        metric.update(logits, labels.int())  # torchmetrics applies the sigmoid to logits itself
+        # Probabilities, not logits: torchmetrics thresholds raw values at 0.5 whenever a batch
+        # happens to hold only values inside [0, 1], which would misread logits in (0, 0.5).
+        metric.update(torch.sigmoid(logits), labels.int())
         self.log(f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=stage != "test",
-                 batch_size=len(labels))
+                 batch_size=len(labels), sync_dist=stage != "train")
         return loss
 
     def training_step(self, batch, batch_idx):
@@ -77,5 +80,7 @@ class SentimentClassifier(L.LightningModule):
         checkpoint["best_val"] = {"acc": self.best_val_acc, "epoch": self.best_epoch}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        best = checkpoint.get("best_val", {})
-        self.best_val_acc, self.best_epoch = best.get("acc", float("nan")), best.get("epoch", -1)
+        self.loaded_epoch = checkpoint.get("epoch")
+        if self._trainer is not None and self.trainer.state.fn == "fit":  # resuming; testing keeps the run's figures
+            best = checkpoint.get("best_val", {})
+            self.best_val_acc, self.best_epoch = best.get("acc", float("nan")), best.get("epoch", -1)

@@ -1,0 +1,39 @@
+"""The LightningModule's metric and the Keras optimizer, checked against hand-computed values."""
+import math
+
+import torch
+from torch import nn
+
+from imdb_sentiment.models import SentimentClassifier
+from imdb_sentiment.models.optim import KerasRMSprop
+
+
+class Fixed(nn.Module):
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = logits
+        self.w = nn.Parameter(torch.zeros(()))
+
+    def forward(self, ids):
+        return self.logits + self.w
+
+
+def test_accuracy_thresholds_logits_at_zero_even_when_all_lie_in_0_1():
+    logits = torch.tensor([0.1, 0.3, 0.6, 0.9])  # all positive predictions (p > 0.5)
+    module = SentimentClassifier(Fixed(logits), torch.optim.SGD)
+    module._step((torch.zeros(4, 3), torch.ones(4)), "test", module.test_acc)
+    assert module.test_acc.compute().item() == 1.0
+
+
+def test_keras_rmsprop_matches_the_keras_formula():
+    w = nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = KerasRMSprop([w], lr=0.1, rho=0.9, eps=1e-7)
+    v, expected = torch.zeros(2), torch.tensor([1.0, -2.0])
+    for g in (torch.tensor([0.5, 1e-4]), torch.tensor([-0.2, 0.0])):
+        w.grad = g.clone()
+        opt.step()
+        v = 0.9 * v + 0.1 * g * g
+        expected = expected - 0.1 * g / torch.sqrt(v + 1e-7)
+    assert torch.allclose(w.detach(), expected, atol=1e-7)
+    # A tiny gradient takes a tiny step, as in Keras (torch.optim.RMSprop would step by about lr * sqrt(10)).
+    assert abs(w.detach()[1].item() + 2.0 - (-0.1 * 1e-4 / math.sqrt(0.1 * 1e-8 + 1e-7))) < 1e-6
