@@ -29,7 +29,8 @@ def test_second_run_hits_the_cache(make_cfg, monkeypatch):
 
 @pytest.mark.parametrize("override", ["data.vocab_size=300", "data.maxlen=50", "data.truncating=post",
                                       "data.val_split=0.25", "data.train_size=100", "data.test_size=60",
-                                      "data.split_seed=7", "data.tokenizer=subword"])
+                                      "data.split_seed=7", "data.tokenizer=subword",
+                                      "data.start_token=false"])
 def test_every_keyed_value_changes_the_entry(make_cfg, override):
     base = instantiate(make_cfg().data)
     other = instantiate(make_cfg(override).data)

@@ -24,8 +24,8 @@ def test_preset_runs_fast_dev_run(experiment, make_cfg, tmp_path):
 
 @pytest.mark.parametrize("experiment,expected", [
     ("keras_bilstm", dict(model="bilstm", batch_size=32, epochs=2, val="test", optimizer="Adam", vocab=20000)),
-    ("practicum_gru", dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="KerasRMSprop", vocab=8000)),
-    ("practicum_rnn", dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="KerasRMSprop", vocab=8000)),
+    ("practicum_gru", dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="RMSprop", vocab=8000)),
+    ("practicum_rnn", dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="RMSprop", vocab=8000)),
     ("subword_bilstm", dict(model="subword_bilstm", batch_size=64, epochs=10, val="test", optimizer="Adam", vocab=8185)),
 ])
 def test_preset_values(experiment, expected, make_cfg):
@@ -86,3 +86,13 @@ def test_tiny_subword_vocabulary_is_a_config_error(make_cfg):
     from imdb_sentiment.errors import ConfigError
     with pytest.raises(ConfigError, match="data.vocab_size=5: too small for the subword tokenizer"):
         train(make_cfg("data=imdb_subword", "data.vocab_size=5", "model=subword_bilstm"))
+
+
+def test_rmsprop_rules_by_keras_version(make_cfg):
+    from hydra.utils import instantiate
+    from torch import nn
+    params = [nn.Parameter(__import__("torch").zeros(2))]
+    keras2 = instantiate(make_cfg("optimizer=rmsprop").optimizer)(params)
+    keras3 = instantiate(make_cfg("optimizer=rmsprop_keras3").optimizer)(params)
+    assert type(keras2).__name__ == "RMSprop" and keras2.defaults["alpha"] == 0.9 and keras2.defaults["eps"] == 1e-7
+    assert type(keras3).__name__ == "KerasRMSprop" and keras3.defaults["rho"] == 0.9

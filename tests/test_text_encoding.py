@@ -1,7 +1,7 @@
 """Tokenizers: Keras-like word ids fitted on train only, and the subword vocabulary."""
 import numpy as np
 
-from imdb_sentiment.data.text_encoding import PAD_ID, UNK_ID, encode, fit_tokenizer
+from imdb_sentiment.data.text_encoding import PAD_ID, START_ID, UNK_ID, encode, fit_tokenizer
 
 TRAIN = ["The movie was GREAT, great fun!<br /><br />Don't miss it.", "the plot was dull... dull, DULL", "great cast"]
 
@@ -11,7 +11,7 @@ def ids(tok, text):
 
 
 def test_word_level_normalises_like_keras():
-    tok = fit_tokenizer("word", 100, TRAIN)
+    tok = fit_tokenizer("word", 100, TRAIN, start_token=False)
     vocab = tok.get_vocab()
     assert "great" in vocab and "GREAT" not in vocab and "don't" in vocab
     assert not any(w.startswith("<") or "," in w or "!" in w for w in vocab), vocab
@@ -20,7 +20,7 @@ def test_word_level_normalises_like_keras():
 
 
 def test_ids_by_frequency_and_reserved_ids():
-    tok = fit_tokenizer("word", 100, TRAIN)
+    tok = fit_tokenizer("word", 100, TRAIN, start_token=False)
     vocab = tok.get_vocab()
     assert vocab["[PAD]"] == PAD_ID == 0 and vocab["[UNK]"] == UNK_ID == 1
     # "great" x3, "dull" x3, "the" x2, "was" x2: the most frequent words get the smallest ids
@@ -28,14 +28,14 @@ def test_ids_by_frequency_and_reserved_ids():
 
 
 def test_vocabulary_comes_from_train_only_and_caps_at_vocab_size():
-    tok = fit_tokenizer("word", 5, TRAIN)  # [PAD], [UNK] and the three most frequent words
+    tok = fit_tokenizer("word", 5, TRAIN, start_token=False)  # [PAD], [UNK] and the three most frequent words
     assert tok.get_vocab_size() == 5
     assert ids(tok, "great dull zebra") == [tok.token_to_id("great"), tok.token_to_id("dull"), UNK_ID]
     assert ids(tok, "plot") == [UNK_ID]  # in train, but not among the most frequent
 
 
 def test_encode_handles_empty_and_odd_text():
-    tok = fit_tokenizer("word", 50, TRAIN)
+    tok = fit_tokenizer("word", 50, TRAIN, start_token=False)
     r = encode(tok, ["", "   ", "\x00\x07", "ünïcødé 🙂 great"])
     assert r.lengths.tolist()[:3] == [0, 0, 0]
     assert r.to_lists()[3][-1] == tok.token_to_id("great")
@@ -44,8 +44,17 @@ def test_encode_handles_empty_and_odd_text():
 
 def test_subword_vocab_stays_below_vocab_size():
     texts = TRAIN * 20 + ["Supercalifragilistic antidisestablishmentarianism"]
-    tok = fit_tokenizer("subword", 120, texts)
+    tok = fit_tokenizer("subword", 120, texts, start_token=False)
     r = encode(tok, texts + ["unseen Wörds ★"])
     assert tok.get_vocab_size() <= 120
     assert r.values.min() >= 0 and r.values.max() < 120
     assert tok.token_to_id("[PAD]") == PAD_ID
+
+
+def test_start_token_opens_every_review_like_keras_start_char():
+    tok = fit_tokenizer("word", 6, TRAIN, start_token=True)  # [PAD], [UNK], [START] and three words
+    assert tok.token_to_id("[START]") == START_ID == 2 and tok.get_vocab_size() == 6
+    assert ids(tok, "great zebra") == [START_ID, tok.token_to_id("great"), UNK_ID]
+    assert ids(tok, "") == [START_ID]
+    r = encode(tok, ["dull " * 10])
+    assert r.truncate(4, "pre").to_lists() == [[tok.token_to_id("dull")] * 4]  # pre-truncation drops it, as in Keras

@@ -44,8 +44,9 @@ def check_config(cfg: DictConfig) -> None:
     _positive_int(cfg, "data.maxlen", optional=d.pad_mode == "dynamic")
     _choice("data.padding", d.padding, SIDES)
     _choice("data.truncating", d.truncating, SIDES)
-    if not isinstance(d.bucket, bool):
-        raise ConfigError("data.bucket", d.bucket, "must be true or false")
+    for key in ("bucket", "start_token"):
+        if not isinstance(d[key], bool):
+            raise ConfigError(f"data.{key}", d[key], "must be true or false")
     if d.bucket and d.pad_mode != "dynamic":
         raise ConfigError("data.bucket", d.bucket, "length bucketing needs data.pad_mode=dynamic")
     _positive_int(cfg, "data.batch_size")

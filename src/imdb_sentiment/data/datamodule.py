@@ -28,12 +28,13 @@ def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.
 class IMDBDataModule(L.LightningDataModule):
     """IMDB reviews as batches of token ids; every default lives in ``configs/data/``."""
 
-    def __init__(self, source: str, tokenizer: str, vocab_size: int, maxlen: int | None, padding: str,
+    def __init__(self, source: str, tokenizer: str, vocab_size: int, start_token: bool, maxlen: int | None, padding: str,
                  truncating: str, pad_mode: str, bucket: bool, batch_size: int, eval_batch_size: int | None,
                  val_split: float | str, train_size: int | None, test_size: int | None, split_seed: int,
                  cache_dir: str):
         super().__init__()
         self.source, self.tokenizer_kind, self.vocab_size = source, tokenizer, vocab_size
+        self.start_token = start_token
         self.maxlen, self.padding, self.truncating = maxlen, padding, truncating
         self.pad_mode, self.bucket = pad_mode, bucket
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
@@ -46,7 +47,7 @@ class IMDBDataModule(L.LightningDataModule):
     @property
     def spec(self) -> dict:
         return {"source": source_fingerprint(self.source), "tokenizer": self.tokenizer_kind,
-                "vocab_size": self.vocab_size, "maxlen": self.maxlen, "truncating": self.truncating,
+                "vocab_size": self.vocab_size, "start_token": self.start_token, "maxlen": self.maxlen, "truncating": self.truncating,
                 "val_split": self.val_split, "train_size": self.train_size, "test_size": self.test_size,
                 "split_seed": self.split_seed, "format": 2}
 
@@ -72,7 +73,7 @@ class IMDBDataModule(L.LightningDataModule):
             parts["train"] = (rows[train_local], labels[train_local])
         texts = {name: raw["test" if name == "test" else "train"].select(rows)["text"]
                  for name, (rows, _) in parts.items()}
-        tok = fit_tokenizer(self.tokenizer_kind, self.vocab_size, texts["train"])  # train rows only
+        tok = fit_tokenizer(self.tokenizer_kind, self.vocab_size, texts["train"], self.start_token)  # train rows only
         encoded = {name: (encode(tok, texts[name]).truncate(self.maxlen, self.truncating), labels)
                    for name, (_, labels) in parts.items()}
         return encoded, tok

@@ -4,6 +4,8 @@
 punctuation removed, the most frequent training words. ``subword``: a byte-pair vocabulary
 of about 8k pieces, like TFDS ``imdb_reviews/subwords8k`` (case and punctuation kept).
 Both reserve id 0 for padding and id 1 for out-of-vocabulary, so ids lie in ``[0, vocab_size)``.
+With ``start_token`` id 2 opens every review, like Keras' ``start_char``; it is part of the
+tokenizer (a post-processor), so predict encodes raw text exactly as training did.
 """
 from __future__ import annotations
 
@@ -11,13 +13,13 @@ import itertools
 from collections.abc import Sequence
 
 import numpy as np
-from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
 
 from ..errors import ConfigError
 from .ragged import Ragged
 
-PAD, UNK = "[PAD]", "[UNK]"
-PAD_ID, UNK_ID = 0, 1
+PAD, UNK, START = "[PAD]", "[UNK]", "[START]"
+PAD_ID, UNK_ID, START_ID = 0, 1, 2
 KINDS = ("word", "subword")
 _BREAK = normalizers.Replace(Regex(r"<br\s*/?>"), " ")
 
@@ -41,12 +43,15 @@ def new_tokenizer(kind: str) -> tuple[Tokenizer, object]:
     raise ValueError(f"tokenizer kind {kind!r} not in {KINDS}")
 
 
-def fit_tokenizer(kind: str, vocab_size: int, texts: Sequence[str]) -> Tokenizer:
+def fit_tokenizer(kind: str, vocab_size: int, texts: Sequence[str], start_token: bool) -> Tokenizer:
     """Fit a ``kind`` tokenizer on ``texts`` whose ids (specials included) all stay below ``vocab_size``."""
     tok, trainer_cls = new_tokenizer(kind)
-    trainer = trainer_cls(vocab_size=vocab_size, special_tokens=[PAD, UNK], show_progress=False)
+    specials = [PAD, UNK, START] if start_token else [PAD, UNK]
+    trainer = trainer_cls(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
     tok.train_from_iterator(texts, trainer=trainer, length=len(texts))
-    assert tok.token_to_id(PAD) == PAD_ID and tok.token_to_id(UNK) == UNK_ID
+    assert [tok.token_to_id(s) for s in specials] == list(range(len(specials)))
+    if start_token:
+        tok.post_processor = processors.TemplateProcessing(single=f"{START} $A", special_tokens=[(START, START_ID)])
     if tok.get_vocab_size() > vocab_size:  # BPE's initial alphabet can exceed a tiny budget
         raise ConfigError("data.vocab_size", vocab_size, f"too small for the {kind} tokenizer's "
                           f"{tok.get_vocab_size()} base symbols")

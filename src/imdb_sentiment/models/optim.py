@@ -5,10 +5,11 @@ import torch
 
 
 class KerasRMSprop(torch.optim.Optimizer):
-    """RMSprop as Keras computes it: ``v = rho v + (1 - rho) g^2``, ``w -= lr g / sqrt(v + eps)``.
+    """RMSprop as Keras 3 and TF2's tf.keras compute it: ``v = rho v + (1 - rho) g^2``,
+    ``w -= lr g / sqrt(v + eps)``.
 
-    ``torch.optim.RMSprop`` divides by ``sqrt(v) + eps`` instead. With Keras' eps of 1e-7 the
-    smallest denominator is then 3e-4 here against 1e-7 there, which changes the steps of rarely
+    Keras 2 and ``torch.optim.RMSprop`` divide by ``sqrt(v) + eps`` instead. With eps 1e-7 the
+    smallest denominator is 3e-4 here against 1e-7 there, which changes the steps of rarely
     seen embedding rows by orders of magnitude.
     """
 
