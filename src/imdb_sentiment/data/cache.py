@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from tokenizers import Tokenizer
 
 from .ragged import Ragged
 
+log = logging.getLogger(__name__)
 DONE = "meta.json"  # written last: its presence marks a complete entry
 
 
@@ -36,6 +38,7 @@ def load_or_build(cache_dir: str | os.PathLike, spec: dict,
     final = root / entry_name(spec)
     if (final / DONE).is_file():
         return final
+    log.info("Encoding IMDB from %s into the cache (%s)", spec["source"], final)
     splits, tokenizer = build()
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=root))

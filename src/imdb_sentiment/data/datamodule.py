@@ -1,7 +1,6 @@
 """The LightningDataModule: source -> tokenizer fitted on train -> cached ids -> batches."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import lightning as L
@@ -12,8 +11,6 @@ from . import cache
 from .batches import DynamicLengthBatches, FixedLengthBatches, IndexBatches
 from .sources import load_raw_splits, source_fingerprint
 from .text_encoding import encode, fit_tokenizer
-
-log = logging.getLogger(__name__)
 
 
 def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -56,7 +53,6 @@ class IMDBDataModule(L.LightningDataModule):
         self.entry = cache.load_or_build(self.cache_dir, self.spec, self._build)
 
     def _build(self):
-        log.info("Encoding IMDB from %s (cache miss: %s)", self.source, cache.entry_name(self.spec))
         raw = load_raw_splits(self.source)
         # One generator per draw, so the validation rows do not depend on whether test is subset.
         rng_train, rng_test, rng_val = map(np.random.default_rng, np.random.SeedSequence(self.split_seed).spawn(3))
