@@ -40,9 +40,9 @@ class Ragged:
     def truncate(self, maxlen: int | None, truncating: str = "pre") -> Ragged:
         """Keep at most ``maxlen`` ids a sequence: the last ones (``pre``) or the first (``post``)."""
         _check_side("truncating", truncating)
-        if maxlen is None:
-            return self
         lengths = self.lengths
+        if maxlen is None or lengths.max(initial=0) <= maxlen:  # nothing to cut: no copy
+            return self
         keep = np.minimum(lengths, maxlen)
         starts = self.offsets[:-1] + (lengths - keep if truncating == "pre" else 0)
         return Ragged(self.values[_gather_index(starts, keep)], np.concatenate([[0], np.cumsum(keep)]))
