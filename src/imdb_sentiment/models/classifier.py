@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
+from ..checkpointing import rng_states, set_rng_states
+
 
 class SentimentClassifier(L.LightningModule):
     """Binary cross-entropy on logits, accuracy through torchmetrics, best validation tracked.
@@ -71,6 +73,12 @@ class SentimentClassifier(L.LightningModule):
         metric.reset()
         return value
 
+    def setup(self, stage: str) -> None:
+        # Ranks that did not build the data read the tokenizer once the Trainer's prepare_data is done.
+        if self.tokenizer_json is None and self._trainer is not None and self.trainer.datamodule is not None:
+            path = getattr(self.trainer.datamodule, "tokenizer_path", None)
+            self.tokenizer_json = path.read_text() if path is not None else None
+
     def configure_optimizers(self):
         return self.optimizer_factory(self.parameters())
 
@@ -78,9 +86,12 @@ class SentimentClassifier(L.LightningModule):
         checkpoint["run_config"] = self.config
         checkpoint["tokenizer_json"] = self.tokenizer_json
         checkpoint["best_val"] = {"acc": self.best_val_acc, "epoch": self.best_epoch}
+        checkpoint["rng_states"] = rng_states()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.loaded_epoch = checkpoint.get("epoch")
         if self._trainer is not None and self.trainer.state.fn == "fit":  # resuming; testing keeps the run's figures
             best = checkpoint.get("best_val", {})
             self.best_val_acc, self.best_epoch = best.get("acc", float("nan")), best.get("epoch", -1)
+            if "rng_states" in checkpoint:  # dropout draws what it would have drawn without the interruption
+                set_rng_states(checkpoint["rng_states"])
