@@ -5,6 +5,7 @@ fancy-indexing call on the whole split, which is what keeps Lightning close to a
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
 
 import numpy as np
@@ -56,15 +57,17 @@ class DynamicLengthBatches(Dataset):
 class IndexBatches(Sampler):
     """Index batches over ``lengths``; shuffled each epoch if ``shuffle``.
 
-    The order of epoch ``e`` depends only on ``(seed, e)`` (Lightning calls ``set_epoch``), not on
-    a global generator, so a run resumed from a checkpoint sees the batches an uninterrupted run saw.
+    The order of epoch ``e`` depends only on ``(seed, e)``, not on a global generator, so a run resumed
+    from a checkpoint sees the batches an uninterrupted run saw. The epoch comes from ``epoch_fn`` if
+    given, else from ``set_epoch``.
     With ``bucket`` the shuffled reviews are sorted by length inside windows of 50 batches,
     so each batch holds reviews of similar length, and the batches are shuffled again.
     """
 
-    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, bucket: bool = False, seed: int = 0):
+    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, bucket: bool = False, seed: int = 0,
+                 epoch_fn: Callable[[], int] | None = None):
         self.lengths, self.batch_size, self.shuffle, self.bucket = lengths, batch_size, shuffle, bucket
-        self.seed, self.epoch = seed, 0
+        self.seed, self.epoch, self.epoch_fn = seed, 0, epoch_fn
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -74,7 +77,8 @@ class IndexBatches(Sampler):
 
     def __iter__(self):
         n, bs = len(self.lengths), self.batch_size
-        rng = np.random.default_rng([self.seed, self.epoch])
+        epoch = self.epoch_fn() if self.epoch_fn is not None else self.epoch
+        rng = np.random.default_rng([self.seed, epoch])
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         if self.bucket:
             window = bs * 50

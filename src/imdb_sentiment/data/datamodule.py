@@ -5,6 +5,7 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
+import torch
 from torch.utils.data import DataLoader
 
 from . import cache
@@ -94,11 +95,18 @@ class IMDBDataModule(L.LightningDataModule):
     def tokenizer_path(self) -> Path:
         return self.entry / "tokenizer.json"
 
+    def _train_epoch(self) -> int:
+        """The epoch the train batches are drawn for. Lightning creates a resumed run's first train iterator
+        before it calls ``set_epoch``, so read the fit loop's count of processed epochs instead."""
+        return self.trainer.fit_loop.epoch_progress.current.processed if self.trainer is not None else 0
+
     def _loader(self, split: str, train: bool) -> DataLoader:
         ds = self.splits[split]
         sampler = IndexBatches(ds.lengths, self.batch_size if train else self.eval_batch_size, shuffle=train,
-                               bucket=self.bucket, seed=self.shuffle_seed)
-        return DataLoader(ds, sampler=sampler, batch_size=None)
+                               bucket=self.bucket, seed=self.shuffle_seed, epoch_fn=self._train_epoch if train else None)
+        # Its own generator: creating an iterator would otherwise draw from the global one, which dropout
+        # uses, and a resumed run creates its iterators at other moments than an uninterrupted one.
+        return DataLoader(ds, sampler=sampler, batch_size=None, generator=torch.Generator())
 
     def train_dataloader(self):
         return self._loader("train", True)

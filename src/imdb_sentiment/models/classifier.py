@@ -28,6 +28,7 @@ class SentimentClassifier(L.LightningModule):
         self.train_acc, self.val_acc, self.test_acc = BinaryAccuracy(), BinaryAccuracy(), BinaryAccuracy()
         self.best_val_acc, self.best_epoch = float("nan"), -1
         self.loaded_epoch: int | None = None  # epoch (0-based) of the checkpoint last loaded
+        self._resumed_rng: dict | None = None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.net(ids)
@@ -51,6 +52,13 @@ class SentimentClassifier(L.LightningModule):
 
     def test_step(self, batch, batch_idx):
         self._step(batch, "test", self.test_acc)
+
+    def on_train_start(self) -> None:
+        # Resumed: generators as they were at the save, so dropout and data loading draw what they would have
+        # drawn without the interruption. Set here, after the restore and the sanity check, just before training.
+        if self._resumed_rng is not None:
+            set_rng_states(self._resumed_rng)
+            self._resumed_rng = None
 
     def on_train_epoch_end(self):
         self.log("train/acc", self._take(self.train_acc), prog_bar=True)
@@ -93,5 +101,4 @@ class SentimentClassifier(L.LightningModule):
         if self._trainer is not None and self.trainer.state.fn == "fit":  # resuming; testing keeps the run's figures
             best = checkpoint.get("best_val", {})
             self.best_val_acc, self.best_epoch = best.get("acc", float("nan")), best.get("epoch", -1)
-            if "rng_states" in checkpoint:  # dropout draws what it would have drawn without the interruption
-                set_rng_states(checkpoint["rng_states"])
+            self._resumed_rng = checkpoint.get("rng_states")
