@@ -4,4 +4,6 @@
 export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1} HF_DATASETS_OFFLINE=${HF_DATASETS_OFFLINE:-${HF_HUB_OFFLINE:-1}}
 # Cluster set-up that git does not track (module loads, venv activation): slurm/site.sh, if present.
 if [[ -f slurm/site.sh ]]; then source slurm/site.sh; fi
-mkdir -p logs/slurm
+# Run folders go under logs/slurm (IMDB_SLURM_LOGS elsewhere; the #SBATCH --output lines stay in logs/slurm).
+export IMDB_SLURM_LOGS=${IMDB_SLURM_LOGS:-logs/slurm}
+mkdir -p "$IMDB_SLURM_LOGS"

@@ -4,6 +4,8 @@
 #   bash slurm/local_cluster.sh stop  [STATE_DIR]    # stops the daemons it started (by their PIDs), nothing else
 # Needs Debian's slurm-wlm and munge (apt-get install slurm-wlm munge) and root: the daemons run as root,
 # in the foreground of their own sessions (no systemd), with every file under STATE_DIR.
+# With slurmdbd and mariadb-server installed too, it also runs accounting (a private MariaDB), so that
+# sacct works: submitit needs it to notice a job that died without writing its result.
 set -euo pipefail
 cmd=${1:-}
 state=$(realpath -m "${2:-${IMDB_SLURM_STATE:-/tmp/imdb-slurm}}")
@@ -22,6 +24,39 @@ stop() {
   rm -f "$state/pids"
 }
 
+start_accounting() {
+  # A private MariaDB on 127.0.0.1 that only slurmdbd uses (no grant tables: nothing else can reach it).
+  local db=$state/mariadb port=${IMDB_MARIADB_PORT:-3399}
+  if [[ ! -d $db/mysql ]]; then
+    mkdir -p "$db"
+    mariadb-install-db --user=root --datadir="$db" --auth-root-authentication-method=normal --skip-test-db \
+      > "$state/log/mariadb-install.log" 2>&1
+  fi
+  setsid mariadbd --user=root --datadir="$db" --socket="$state/mariadb.sock" --port="$port" --bind-address=127.0.0.1 \
+    --skip-grant-tables --pid-file="$state/mariadb.pid" --log-error="$state/log/mariadb.log" \
+    > "$state/log/mariadb.out" 2>&1 < /dev/null & echo $! >> "$state/pids"
+  cat > "$state/slurmdbd.conf" <<DBD
+AuthType=auth/munge
+AuthInfo=socket=$state/munge/munge.socket
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort=${IMDB_SLURMDBD_PORT:-6819}
+SlurmUser=root
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$port
+StorageUser=root
+StorageLoc=slurm_acct_db
+PidFile=$state/slurmdbd.pid
+LogFile=$state/log/slurmdbd.log
+DBD
+  chmod 600 "$state/slurmdbd.conf"
+  for _ in $(seq 100); do [[ -S $state/mariadb.sock ]] && break; sleep 0.1; done
+  SLURM_CONF=$conf setsid slurmdbd -D > "$state/log/slurmdbd.out" 2>&1 < /dev/null & echo $! >> "$state/pids"
+  for _ in $(seq 100); do [[ -f $state/slurmdbd.pid ]] && timeout 5 env SLURM_CONF=$conf sacctmgr -n list cluster >/dev/null 2>&1 && break; sleep 0.2; done
+  timeout 10 env SLURM_CONF=$conf sacctmgr -i add cluster imdblocal >/dev/null 2>&1 || true
+}
+
 start() {
   for exe in munged slurmctld slurmd sbatch; do
     command -v "$exe" >/dev/null || { echo "error: $exe not found; install it: apt-get install slurm-wlm munge" >&2; exit 1; }
@@ -30,6 +65,13 @@ start() {
   stop
   mkdir -p "$state"/{spool,ctld,log,munge}
   host=$(hostname -s)
+  accounting="AccountingStorageType=accounting_storage/none"
+  if command -v slurmdbd >/dev/null && command -v mariadbd >/dev/null; then
+    accounting="AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort=${IMDB_SLURMDBD_PORT:-6819}
+AccountingStoragePass=$state/munge/munge.socket"  # for slurmdbd connections: the munge socket to use
+  fi
   # The node as slurmd sees it (CPUs, sockets, memory): never declare more than exists.
   node=$(slurmd -C | head -1 | sed "s/^NodeName=[^ ]*/NodeName=$host NodeAddr=127.0.0.1/")
   [[ -f $state/munge/munge.key ]] || { dd if=/dev/urandom of="$state/munge/munge.key" bs=1024 count=1 status=none; chmod 400 "$state/munge/munge.key"; }
@@ -58,7 +100,7 @@ ReturnToService=2
 JobRequeue=1
 KillWait=5
 MinJobAge=600
-AccountingStorageType=accounting_storage/none
+$accounting
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 $node State=UNKNOWN
@@ -69,6 +111,7 @@ CONF
     --pid-file="$state/munge/munged.pid" --log-file="$state/log/munged.log" --seed-file="$state/munge/munged.seed" \
     > "$state/log/munged.out" 2>&1 < /dev/null & echo $! >> "$state/pids"
   for _ in $(seq 50); do [[ -S $state/munge/munge.socket ]] && break; sleep 0.1; done
+  if [[ $accounting == *slurmdbd* ]]; then start_accounting; fi
   setsid slurmctld -D -i -f "$conf" > "$state/log/slurmctld.out" 2>&1 < /dev/null & echo $! >> "$state/pids"
   setsid slurmd -D -f "$conf" -N "$host" > "$state/log/slurmd.out" 2>&1 < /dev/null & echo $! >> "$state/pids"
   for _ in $(seq 150); do

@@ -1,0 +1,186 @@
+"""The SLURM path on a real one-node cluster (slurm/local_cluster.sh): sbatch, job arrays, the submitit
+launcher, requeue after a signal, and an offline node without prepared data."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import REPO, write_tiny_imdb
+
+pytestmark = pytest.mark.skipif(shutil.which("slurmctld") is None or os.geteuid() != 0,
+                                reason="needs Debian's slurm-wlm and munge and root (.ci/run installs them)")
+
+JOB_RESOURCES = ["--gpus-per-node=0", "--cpus-per-task=1", "--mem=1G"]  # the CPU-only local node
+TRAIN = ["model=gru", "data.maxlen=40", "data.batch_size=16", "trainer.accelerator=cpu",
+         "callbacks.progress_bar.refresh_rate=0"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A running cluster and the environment to use it: started here, stopped by the PIDs it started."""
+    state = tmp_path_factory.mktemp("slurm")
+    env = {**os.environ, **{f"IMDB_{name}_PORT": str(_free_port()) for name in ("SLURMCTLD", "SLURMD", "SLURMDBD", "MARIADB")}}
+    start = subprocess.run(["bash", "slurm/local_cluster.sh", "start", str(state)], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert start.returncode == 0, start.stderr
+    env.update(SLURM_CONF=str(state / "slurm.conf"), PATH=f"{Path(sys.executable).parent}:{env['PATH']}")
+    yield env
+    subprocess.run(["bash", "slurm/local_cluster.sh", "stop", str(state)], cwd=REPO, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory, cluster):
+    """Data, a cache prepared the way a login node would, and a folder for the jobs' runs and logs."""
+    root = tmp_path_factory.mktemp("slurm_work")
+    data = write_tiny_imdb(root / "data", n_train=800, n_test=200)
+    cache = root / "cache"
+    prep = subprocess.run([sys.executable, "src/prepare_data.py", f"data.source={data}", f"paths.cache_dir={cache}",
+                           f"paths.log_dir={root}/logs", *TRAIN], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert prep.returncode == 0, prep.stderr[-3000:]
+    (root / "jobs").mkdir()
+    return {"root": root, "data": data, "cache": cache, "jobs": root / "jobs",
+            "env": {**cluster, "IMDB_SLURM_LOGS": str(root / "jobs")}}
+
+
+def sbatch(work, *args: str) -> str:
+    r = subprocess.run(["sbatch", "--parsable", *JOB_RESOURCES, "-o", f"{work['jobs']}/%x-%j.out", *args], cwd=REPO,
+                       env=work["env"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip().split(";")[0]
+
+
+def job_state(env, job: str) -> str:
+    out = subprocess.run(["scontrol", "show", "job", "-o", job], env=env, capture_output=True, text=True).stdout
+    states = {f.split("=", 1)[1] for line in out.splitlines() for f in line.split() if f.startswith("JobState=")}
+    return states.pop() if len(states) == 1 else ",".join(sorted(states)) or "GONE"
+
+
+def wait_done(env, job: str, timeout: float = 600) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = job_state(env, job)
+        if state not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED") and "PENDING" not in state \
+                and "RUNNING" not in state:
+            return state
+        time.sleep(0.5)
+    raise AssertionError(f"job {job} still {job_state(env, job)} after {timeout} s")
+
+
+def common(work) -> list[str]:
+    return [f"data.source={work['data']}", f"paths.cache_dir={work['cache']}", *TRAIN]
+
+
+def test_sbatch_train_runs_offline_from_the_prepared_cache(work):
+    job = sbatch(work, "slurm/train.sbatch", *common(work), "trainer.max_epochs=2")
+    assert wait_done(work["env"], job) == "COMPLETED", (work["jobs"] / f"imdb-{job}.out").read_text()[-3000:]
+    run = work["jobs"] / f"imdb-{job}"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["epochs_run"] == 2 and 0 <= summary["test_acc"] <= 1
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert "Encoding IMDB" not in (work["jobs"] / f"imdb-{job}.out").read_text()  # it only read the cache
+
+
+def test_submitit_launcher_grid_names_each_job_by_its_overrides(work):
+    logs = work["root"] / "grid_logs"
+    r = subprocess.run([sys.executable, "src/train.py", "-m", "launcher=local_slurm", *common(work),
+                        f"paths.log_dir={logs}", "trainer.max_epochs=1", "seed=1,2,3"],
+                       cwd=REPO, env=work["env"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    (sweep,) = (logs / "multiruns").glob("*/*")
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir() and not p.name.startswith(".")) == \
+        ["seed=1", "seed=2", "seed=3"]
+    assert [json.loads((sweep / f"seed={s}" / "summary.json").read_text())["seed"] for s in (1, 2, 3)] == [1, 2, 3]
+    assert list((sweep / ".submitit").iterdir())  # it went through submitit and sbatch
+
+
+def test_grid_sbatch_runs_one_line_per_array_task(work):
+    grid = work["root"] / "grid.txt"
+    grid.write_text("# batch sizes\ndata.batch_size=8\n\ndata.batch_size=16 seed=2\ndata.batch_size=32\n")
+    job = sbatch(work, "--array=1-3", "slurm/grid.sbatch", str(grid), *common(work), "trainer.max_epochs=1")
+    for task in (1, 2, 3):
+        assert wait_done(work["env"], f"{job}_{task}") == "COMPLETED"
+    runs = work["jobs"] / f"imdb-grid-{job}"
+    assert sorted(p.name for p in runs.iterdir()) == ["data.batch_size=16,seed=2", "data.batch_size=32",
+                                                      "data.batch_size=8"]
+    summaries = {p.name: json.loads((p / "summary.json").read_text()) for p in runs.iterdir()}
+    assert summaries["data.batch_size=16,seed=2"]["batch_size"] == 16  # the line's overrides won over the shared ones
+    assert summaries["data.batch_size=16,seed=2"]["seed"] == 2
+
+
+def test_signalled_job_requeues_and_resumes_to_the_uninterrupted_result(work):
+    args = [*common(work), "experiment=practicum_gru", *TRAIN, "data.train_size=800", "trainer.max_epochs=6"]
+    whole = subprocess.run([sys.executable, "src/train.py", f"hydra.run.dir={work['root']}/whole", *args], cwd=REPO,
+                           env={**work["env"], "HF_HUB_OFFLINE": "0"}, capture_output=True, text=True, timeout=900)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+
+    job = sbatch(work, "slurm/train.sbatch", *args)
+    run, log = work["jobs"] / f"imdb-{job}", work["jobs"] / f"imdb-{job}.out"
+    while not (run / "checkpoints" / "last.ckpt").exists():
+        assert job_state(work["env"], job) in ("PENDING", "RUNNING"), log.read_text()[-3000:]
+        time.sleep(0.05)
+    # What `#SBATCH --signal=USR1@120` sends before a time limit; the run requeues itself.
+    subprocess.run(["scancel", "--signal=USR1", job], env=work["env"], check=True)
+    deadline = time.time() + 120
+    while "restart 1" not in log.read_text():
+        assert time.time() < deadline, log.read_text()[-3000:]
+        # SLURM holds a requeued job for a while (BeginTime); let it start at once.
+        subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=work["env"], capture_output=True)
+        time.sleep(0.5)
+    assert wait_done(work["env"], job) == "COMPLETED", log.read_text()[-3000:]
+    out = log.read_text()
+    assert "Received SIGUSR1: requeueing SLURM job" in out and f"Resuming from {run}/checkpoints/last.ckpt" in out
+
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (work["root"] / "whole", run))
+    for key in ("epochs_run", "best_val_acc", "best_epoch", "test_acc", "tested_checkpoint"):
+        assert a[key] == b[key], key
+    wa, wb = (torch.load(d / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+              for d in (work["root"] / "whole", run))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_job_on_a_node_without_prepared_data_fails_at_once_with_the_preparing_command(work):
+    empty_cache = work["root"] / "empty_cache"
+    job = sbatch(work, "slurm/train.sbatch", f"data.source={work['data']}", f"paths.cache_dir={empty_cache}", *TRAIN)
+    assert wait_done(work["env"], job) == "FAILED"
+    out = (work["jobs"] / f"imdb-{job}.out").read_text()
+    error = [line for line in out.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1 and "no prepared data at" in error[0], out[-3000:]
+    assert f"python src/prepare_data.py data.source={work['data']} paths.cache_dir={empty_cache}" in error[0]
+    assert "Traceback" not in out and not (work["jobs"] / f"imdb-{job}" / "checkpoints").exists()
+
+
+def test_hard_killed_job_makes_the_launcher_fail_instead_of_waiting(work):
+    """A job killed without a chance to write its result (SIGKILL, as the OOM killer does): submitit learns
+    its end from sacct, and the sweep fails with the job named while the other job still completes."""
+    logs = work["root"] / "killed_logs"
+    sweep = subprocess.Popen([sys.executable, "src/train.py", "-m", "launcher=local_slurm", *common(work),
+                              f"paths.log_dir={logs}", "trainer.max_epochs=1", "seed=1,2",
+                              "hydra.launcher.array_parallelism=1"],
+                             cwd=REPO, env=work["env"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 300
+    while True:  # the first array task, once it runs
+        jobs = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i"], env=work["env"], capture_output=True,
+                              text=True).stdout.split()
+        if jobs:
+            break
+        assert time.time() < deadline and sweep.poll() is None, "no job started"
+        time.sleep(0.2)
+    subprocess.run(["scancel", "--signal=KILL", "--full", jobs[0]], env=work["env"], check=True)
+    out, _ = sweep.communicate(timeout=600)
+    assert sweep.returncode != 0, out[-3000:]
+    assert "has no result" in out or "UncompletedJobError" in out or "FAILED" in out or "CANCELLED" in out, out[-3000:]
+    (sweep_dir,) = (logs / "multiruns").glob("*/*")
+    assert (sweep_dir / "seed=2" / "summary.json").is_file()  # the other job was not held up
