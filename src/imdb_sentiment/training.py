@@ -9,11 +9,13 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from .config_checks import check_config
 from .files import write_json_atomic
+from .hparams import log_hparams
 from .models import SentimentClassifier, count_parameters
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,15 @@ def run_config(cfg: DictConfig) -> dict:
     """The resolved config without Hydra's own section: what a checkpoint needs to rebuild the run."""
     return {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
             for k, v in cfg.items() if k != "hydra"}
+
+
+def run_identity() -> dict:
+    """What tells this run from the others of its grid: Hydra's overrides and config choices (empty without Hydra)."""
+    if not HydraConfig.initialized():
+        return {"overrides": [], "override_dirname": "", "model_config": None, "experiment": None}
+    hc = HydraConfig.get()
+    return {"overrides": list(hc.overrides.task), "override_dirname": hc.job.override_dirname,
+            "model_config": hc.runtime.choices.get("model"), "experiment": hc.runtime.choices.get("experiment")}
 
 
 def _instantiate_all(group: DictConfig | None) -> list:
@@ -63,6 +74,7 @@ def train(cfg: DictConfig) -> dict:
         tested = {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
 
     summary = {
+        **run_identity(),
         "model": cfg.model._target_.rsplit(".", 1)[-1],
         "params": count_parameters(module),
         "seed": cfg.seed,
@@ -78,6 +90,7 @@ def train(cfg: DictConfig) -> dict:
         "peak_gpu_mib": torch.cuda.max_memory_allocated() // 2**20 if torch.cuda.is_available() else None,
         "output_dir": str(out_dir),
     }
+    log_hparams(trainer.loggers, cfg, summary, step=trainer.global_step)
     if trainer.is_global_zero:
         write_json_atomic(out_dir / "summary.json", summary)
         log.info(final_line(summary))
