@@ -97,7 +97,8 @@ def group_rows(groups: list[Group]) -> list[dict]:
     for metric in METRICS:
         values = [g.values(metric) for g in groups]
         est = [estimate(v) for v in values]
-        ranked = [i for i, e in enumerate(est) if e.mean is not None]
+        # The reference is the best group that can be tested: a single lucky run must not be it.
+        ranked = [i for i, e in enumerate(est) if e.n >= 2] or [i for i, e in enumerate(est) if e.n == 1]
         best = max(ranked, key=lambda i: est[i].mean, default=None)
         for i, (row, e) in enumerate(zip(rows, est)):
             p = None if best is None or i == best else welch_p(values[i], values[best])
