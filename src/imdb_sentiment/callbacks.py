@@ -36,14 +36,24 @@ class EpochHistory(Callback):
         self.path = Path(path)
         self.epochs: list[dict] = []
         self._val: tuple[int, dict] | None = None  # (epoch, values) of the last real validation
+        self._ending: int | None = None  # the epoch whose end-of-epoch hooks are running
 
     def on_validation_end(self, trainer, pl_module) -> None:
         # After the module's epoch-end hook, so val/acc is logged; validation may skip epochs.
         if not trainer.sanity_checking and trainer.state.fn == "fit":
             self._val = (trainer.current_epoch, self._values(trainer, ("val_loss", "val_acc")))
 
-    # train/acc is logged in the module's on_train_epoch_end, which runs after the callbacks' one:
-    # an epoch is recorded when the next starts, or when training ends.
+    # train/acc is logged in the module's on_train_epoch_end, which runs after the callbacks' one but
+    # before ModelCheckpoint's: an epoch is recorded when its end-of-epoch checkpoint is saved (so the
+    # checkpoint carries it), else when the next epoch starts or training ends.
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self._ending = trainer.current_epoch
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        if self._ending == trainer.current_epoch:  # the module has logged this epoch's train/acc
+            self._record(trainer, trainer.current_epoch)
+            checkpoint.setdefault("callbacks", {})[self.state_key] = self.state_dict()
+
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._record(trainer, trainer.current_epoch - 1)
 
