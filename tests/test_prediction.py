@@ -12,9 +12,10 @@ from imdb_sentiment.training import train
 
 
 @pytest.mark.parametrize("overrides", [
-    ["data.maxlen=30", "data.padding=post", "data.truncating=post"],  # fixed length, the non-default sides
+    ["data.maxlen=30"],  # Keras' defaults: pre-padding, pre-truncation, start token
+    ["data.maxlen=30", "data.padding=post", "data.truncating=post"],  # the other sides
     ["data.pad_mode=dynamic", "data.maxlen=null", "data.start_token=false"],
-], ids=["fixed-post", "dynamic"])
+], ids=["fixed-pre", "fixed-post", "dynamic"])
 def test_predict_matches_the_data_modules_encoding(make_cfg, tmp_path, tiny_imdb, overrides):
     cfg = make_cfg("model=gru", "data.vocab_size=100", "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0",
                    *overrides)
