@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import metadata as hp_metadata
 
@@ -148,23 +149,42 @@ def test_predict_reads_stdin_and_odd_reviews(grid, tmp_path):
 def test_bad_predict_input_is_one_line(grid, tmp_path, case):
     run = next(iter(runs_of(grid)))
     ckpt = best_ckpt(run)
-    args = {"missing": [f"ckpt_path={tmp_path}/nope.ckpt", "text=x"],
-            "truncated": [f"ckpt_path={tmp_path}/cut.ckpt", "text=x"],
-            "text file": [f"ckpt_path={tmp_path}/notes.ckpt", "text=x"],
-            "empty file": [f"ckpt_path={tmp_path}/empty.ckpt", "text=x"],
-            "folder": [f"ckpt_path={run}", "text=x"],
-            "not ours": [f"ckpt_path={tmp_path}/plain.ckpt", "text=x"],
-            "empty text": [f"ckpt_path={ckpt}", "text=  "],
-            "latin-1 file": [f"ckpt_path={ckpt}", f"file={tmp_path}/latin1.txt"],
-            "unknown argument": [f"ckpt_path={ckpt}", "txt=x"],
-            "no checkpoint": ["text=x"]}[case]
+    args, expected = {
+        "missing": ([f"ckpt_path={tmp_path}/nope.ckpt", "text=x"], "nope.ckpt: no such file"),
+        "truncated": ([f"ckpt_path={tmp_path}/cut.ckpt", "text=x"], "cut.ckpt: not a readable checkpoint: truncated"),
+        "text file": ([f"ckpt_path={tmp_path}/notes.ckpt", "text=x"], "notes.ckpt: not a readable checkpoint: not a PyTorch"),
+        "empty file": ([f"ckpt_path={tmp_path}/empty.ckpt", "text=x"], "empty.ckpt: empty file"),
+        "folder": ([f"ckpt_path={run}", "text=x"], "is a folder; give a checkpoint file such as"),
+        "not ours": ([f"ckpt_path={tmp_path}/plain.ckpt", "text=x"], "not a checkpoint written by this project's train.py"),
+        "empty text": ([f"ckpt_path={ckpt}", "text=  "], "text=: review 1 is empty"),
+        "latin-1 file": ([f"ckpt_path={ckpt}", f"file={tmp_path}/latin1.txt"], "latin1.txt: not UTF-8 text"),
+        "unknown argument": ([f"ckpt_path={ckpt}", "txt=x"], "txt: unknown argument; allowed: ckpt_path, file, text"),
+        "no checkpoint": (["text=x"], "ckpt_path is required"),
+    }[case]
     (tmp_path / "cut.ckpt").write_bytes(ckpt.read_bytes()[:5000])
     (tmp_path / "notes.ckpt").write_text("not a checkpoint\n")
     (tmp_path / "empty.ckpt").write_bytes(b"")
-    import torch
     torch.save({"state_dict": {}}, tmp_path / "plain.ckpt")
     (tmp_path / "latin1.txt").write_bytes("Très bien\n".encode("latin-1"))
     r = run_script("predict.py", *args)
     assert r.returncode == 2 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in r.stderr, r.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], r.stderr
+
+
+@pytest.mark.parametrize("case", ["corrupt checkpoint", "bad split", "unknown key", "data elsewhere, not there",
+                                  "other data"])
+def test_bad_eval_input_is_one_line(grid, tmp_path, case):
+    ckpt = best_ckpt(next(iter(runs_of(grid))))
+    (tmp_path / "cut.ckpt").write_bytes(ckpt.read_bytes()[:5000])
+    args, expected = {
+        "corrupt checkpoint": ([f"ckpt_path={tmp_path}/cut.ckpt"], "not a readable checkpoint: truncated or corrupt"),
+        "bad split": ([f"ckpt_path={ckpt}", "split=train"], "error: split=train: must be one of test, val"),
+        "unknown key": ([f"ckpt_path={ckpt}", "model.hidden_size=8"], "error: model.hidden_size: unknown argument"),
+        "data elsewhere, not there": ([f"ckpt_path={ckpt}", f"data.source={tmp_path}/imdb"], "no such file or folder"),
+        "other data": ([f"ckpt_path={ckpt}", "data.train_size=100"], "another vocabulary than the checkpoint's"),
+    }[case]
+    r = run_script("eval.py", *args)
+    lines = [line for line in r.stderr.strip().splitlines() if line.startswith("error: ")]
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stdout == ""
+    assert len(lines) == 1 and expected in lines[0], r.stderr

@@ -34,6 +34,8 @@ def read_checkpoint(path: str | Path) -> dict:
         raise UserError(f"{where}: is a folder; give a checkpoint file{hint}")
     if not path.is_file():
         raise UserError(f"{where}: no such file")
+    if path.stat().st_size == 0:
+        raise UserError(f"{where}: empty file")
     try:
         # weights_only: tensors and plain containers only, so a foreign file cannot run code while loading.
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
@@ -47,13 +49,13 @@ def read_checkpoint(path: str | Path) -> dict:
 
 def _why(exc: Exception) -> str:
     text = str(exc)
-    if "PytorchStreamReader" in text or "zip archive" in text:
-        return "truncated or corrupt (not a complete PyTorch archive)"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
     if "Weights only load failed" in text:
         return ("not a PyTorch checkpoint, or one holding more than tensors and plain values "
                 "(read with weights_only=True, which runs no code from the file)")
-    if isinstance(exc, EOFError):
-        return "empty or truncated"
+    if isinstance(exc, (EOFError, OSError, RuntimeError)):  # what torch raises for a cut or damaged archive
+        return "truncated or corrupt (not a complete PyTorch checkpoint)"
     return f"{type(exc).__name__}: {(text.strip().splitlines() or [''])[0][:160]}"
 
 

@@ -20,22 +20,26 @@ from .errors import ConfigError, UserError
 
 SPLITS = ("test", "val")
 TRAINER_KEYS = ("trainer.accelerator", "trainer.precision")
+PATH_KEYS = ("data.source", "data.cache_dir")  # taken as written; other values are read as YAML (16, 0.2, null, true)
 
 
 def with_overrides(config: dict, overrides: dict[str, str]) -> dict:
-    """The run's config with ``data.*`` / ``trainer.accelerator|precision`` values replaced.
-
-    A value is taken as text where the run's value is text, else read as YAML (numbers, true, null).
-    """
+    """The run's config with ``data.*`` / ``trainer.accelerator|precision`` values replaced."""
     config = copy.deepcopy(config)
     for key, raw in overrides.items():
         group, _, name = key.partition(".")
         if not ((group == "data" and name in config["data"]) or key in TRAINER_KEYS):
             allowed = "data.<key of the run's data config>, " + ", ".join(TRAINER_KEYS)
             raise UserError(f"{key}: cannot be overridden for an evaluation; allowed: {allowed}")
-        old = config[group].get(name)
-        config[group][name] = raw if isinstance(old, str) else yaml.safe_load(raw) if raw else None
+        config[group][name] = raw if key in PATH_KEYS else _yaml_value(raw)
     return config
+
+
+def _yaml_value(raw: str):
+    try:
+        return yaml.safe_load(raw) if raw else None
+    except yaml.YAMLError:
+        return raw
 
 
 def evaluate(ckpt_path: str, split: str = "test", overrides: dict[str, str] | None = None) -> dict:
@@ -54,8 +58,13 @@ def evaluate(ckpt_path: str, split: str = "test", overrides: dict[str, str] | No
                         "so it is not the run's training data (data.source, data.train_size, data.split_seed?)")
     datamodule.setup("test")
     loader = datamodule.test_dataloader() if split == "test" else datamodule.val_dataloader()
-    trainer = L.Trainer(accelerator=cfg.trainer.accelerator, devices=1, precision=cfg.trainer.precision, logger=False,
-                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    try:
+        trainer = L.Trainer(accelerator=cfg.trainer.accelerator, devices=1, precision=cfg.trainer.precision,
+                            logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                            enable_model_summary=False)
+    except Exception as exc:  # e.g. a GPU run evaluated on a machine without one
+        raise UserError(f"trainer.accelerator={cfg.trainer.accelerator} trainer.precision={cfg.trainer.precision}: "
+                        f"{str(exc).strip().splitlines()[0]} (override them, e.g. trainer.accelerator=cpu)") from None
     (results,) = trainer.test(trained.module, dataloaders=loader, verbose=False)  # logged as test/* whichever split
     return {"split": split, "acc": results["test/acc"], "loss": results["test/loss"], "reviews": len(loader.dataset),
             "epoch": trained.epoch, "ckpt_path": str(ckpt_path), "val_is_test": cfg.data.val_split == "test",

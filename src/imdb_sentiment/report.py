@@ -18,7 +18,7 @@ from . import plots
 from .errors import UserError
 from .files import write_bytes_atomic, write_text_atomic
 from .runs import Run, find_runs
-from .stats import METHOD, Estimate, estimate, verdict, welch_p
+from .stats import METHOD, estimate, verdict, welch_p
 
 RUN_COLUMNS = ["run", "model", "experiment", "seed", "batch_size", "max_epochs", "epochs_run", "stopped_early_at_epoch",
                "best_val_acc", "best_epoch", "test_acc", "params", "fit_seconds", "accelerator", "status", "path"]
