@@ -90,8 +90,8 @@ def train(cfg: DictConfig) -> dict:
         "peak_gpu_mib": torch.cuda.max_memory_allocated() // 2**20 if torch.cuda.is_available() else None,
         "output_dir": str(out_dir),
     }
-    log_hparams(trainer.loggers, cfg, summary, step=trainer.global_step)
     if trainer.is_global_zero:
+        log_hparams(trainer.loggers, cfg, summary, step=trainer.global_step)
         write_json_atomic(out_dir / "summary.json", summary)
         log.info(final_line(summary))
     return summary
