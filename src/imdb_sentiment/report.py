@@ -220,10 +220,15 @@ def _shown(rows: list[dict], columns: list[str]) -> list[str]:
     return [c for c in columns if any(r.get(c) is not None for r in rows)]
 
 
+def _count(rep: Report) -> str:
+    n = len(rep.runs)
+    return f"{n} run{'s' if n != 1 else ''} ({sum(r.complete for r in rep.runs)} complete)"
+
+
 def render_text(rep: Report) -> str:
     shown = _shown(rep.run_rows, [c for c in RUN_COLUMNS if c != "path"])
     runs = text_table(shown, [[_fmt(r[c], c) for c in shown] for r in rep.run_rows])
-    parts = [f"{len(rep.runs)} runs ({sum(r.complete for r in rep.runs)} complete)"
+    parts = [_count(rep)
              + (f"; all share: {','.join(rep.common)}" if rep.common else ""), "", runs, "",
              "Groups (runs that differ only by seed):", "", text_table(*display_group_rows(rep.group_rows)), ""]
     parts += conclusions(rep.groups, rep.group_rows) + ["", "Method: " + METHOD]
@@ -233,7 +238,7 @@ def render_text(rep: Report) -> str:
 def render_markdown(rep: Report, images: list[str]) -> str:
     shown = _shown(rep.run_rows, RUN_COLUMNS)
     runs = markdown_table(shown, [[_fmt(r[c], c) for c in shown] for r in rep.run_rows])
-    parts = ["# Run comparison", "", f"{len(rep.runs)} runs ({sum(r.complete for r in rep.runs)} complete)."]
+    parts = ["# Run comparison", "", _count(rep) + "."]
     if rep.common:
         parts += ["", "All runs share: `" + ",".join(rep.common) + "`."]
     parts += ["", "## Runs", "", runs, "", "## Groups (runs that differ only by seed)", "",
@@ -267,6 +272,10 @@ def main(argv: list[str] | None = None) -> Report:
     args = ap.parse_args(argv)
     rep = build(args.folders, args.sort, args.desc)
     print(render_text(rep))
-    written = write(rep, Path(args.out or args.folders[0]))
+    out = Path(args.out or args.folders[0])
+    try:
+        written = write(rep, out)
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     print("\nWrote " + ", ".join(str(p) for p in written))
     return rep
