@@ -38,7 +38,7 @@ def test_grid_runs_every_point_in_its_own_folder(tmp_path, tiny_imdb):
     r = run_train(tmp_path, "-m", f"data.source={tiny_imdb}", "debug=fast", "data.batch_size=8,16")
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     jobs = sorted(p.name for p in (tmp_path / "logs" / "multiruns").glob("*/*/*") if p.is_dir())
-    assert jobs == ["data.batch_size=16,trainer.accelerator=cpu", "data.batch_size=8,trainer.accelerator=cpu"]
+    assert jobs == ["batch_size=16", "batch_size=8"]  # named by what varies; the shared overrides are left out
 
 
 BAD = [  # overrides -> (key=value, what is allowed)
@@ -76,9 +76,19 @@ def test_unknown_model_lists_the_valid_ones(tmp_path):
 
 
 def test_unreachable_hub_says_how_to_get_a_local_copy(tmp_path):
-    r = run_train(tmp_path, "data.source=stanfordnlp/imdb",
+    r = run_train(tmp_path, "data.source=stanfordnlp/imdb", "data.cache_only=false",
                   env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")})
     assert r.returncode == 2 and "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("error: data.source=stanfordnlp/imdb: no local folder of that name, and could not load it")
     assert "local copy" in last
+
+
+def test_offline_node_without_prepared_cache_names_the_preparing_command(tmp_path, tiny_imdb):
+    r = run_train(tmp_path, f"data.source={tiny_imdb}", "data.batch_size=8", env={"HF_HUB_OFFLINE": "1"})
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: no prepared data at ") and "this node only reads the cache" in last
+    assert last.endswith(f"python src/prepare_data.py paths.log_dir={tmp_path}/logs paths.cache_dir={tmp_path}/cache "
+                         f"trainer.accelerator=cpu data.source={tiny_imdb} data.batch_size=8")
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())  # nothing encoded

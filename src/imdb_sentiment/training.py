@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import resource
 import time
 from pathlib import Path
@@ -13,10 +14,14 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from .checkpointing import AtomicCheckpointIO, resume_path
 from .config_checks import check_config
+from .data.cache import CacheMissError
+from .errors import UserError
 from .files import write_json_atomic
 from .hparams import log_hparams
 from .models import SentimentClassifier, count_parameters
+from .requeue import cluster_plugins
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +45,51 @@ def _instantiate_all(group: DictConfig | None) -> list:
     return [instantiate(c) for c in (group or {}).values() if c is not None]
 
 
+def _local_rank() -> int:
+    """This process's rank on its node, before any Trainer exists (srun and torchrun both set one)."""
+    return int(os.environ.get("LOCAL_RANK", os.environ.get("SLURM_LOCALID", 0)))
+
+
+def _task_overrides() -> list[str]:
+    from hydra.core.hydra_config import HydraConfig
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+
+
+def prepare_data(datamodule) -> None:
+    """Read, encode and cache the data; a node that may not encode says how to prepare it instead."""
+    try:
+        datamodule.prepare_data()
+    except CacheMissError as exc:
+        command = " ".join(["python src/prepare_data.py", *_task_overrides()])
+        raise UserError(f"{exc}, and this node only reads the cache (data.cache_only, or HF_HUB_OFFLINE/"
+                        f"HF_DATASETS_OFFLINE set); prepare it on a node that can read the source: {command}") from None
+
+
+def resume_from(cfg: DictConfig, out_dir: Path) -> str | None:
+    """``ckpt_path`` if given; else, with ``resume``, the last checkpoint an earlier attempt of this run left."""
+    if cfg.get("ckpt_path"):
+        return cfg.ckpt_path
+    last = resume_path(out_dir) if cfg.get("resume") else None
+    if last is not None:
+        log.info("Resuming from %s (an earlier attempt of this run, e.g. a requeued SLURM job)", last)
+    return str(last) if last else None
+
+
 def train(cfg: DictConfig) -> dict:
     """Fit, test with the best checkpoint, write ``summary.json`` and return it."""
     check_config(cfg)
     out_dir = Path(cfg.paths.output_dir)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
-    datamodule.prepare_data()  # bad data fails here, before any model or Trainer exists
-    config = run_config(cfg)
-    module = SentimentClassifier(instantiate(cfg.model), instantiate(cfg.optimizer), config,
-                                 tokenizer_json=datamodule.tokenizer_path.read_text())
+    if _local_rank() == 0:  # bad data fails here, before any model or Trainer exists; other ranks wait in fit
+        prepare_data(datamodule)
+    module = SentimentClassifier(instantiate(cfg.model), instantiate(cfg.optimizer), run_config(cfg))
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=_instantiate_all(cfg.get("callbacks")),
-                                     logger=_instantiate_all(cfg.get("logger")) or False)
+                                     logger=_instantiate_all(cfg.get("logger")) or False,
+                                     plugins=[AtomicCheckpointIO(), *cluster_plugins()])
 
     start = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from(cfg, out_dir))
     fit_seconds = time.perf_counter() - start
     # Read what fit produced now: testing a checkpoint restores state saved at that checkpoint's epoch.
     es = trainer.early_stopping_callback

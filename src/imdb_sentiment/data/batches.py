@@ -5,6 +5,7 @@ fancy-indexing call on the whole split, which is what keeps Lightning close to a
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
 
 import numpy as np
@@ -56,25 +57,34 @@ class DynamicLengthBatches(Dataset):
 class IndexBatches(Sampler):
     """Index batches over ``lengths``; shuffled each epoch if ``shuffle``.
 
+    The order of epoch ``e`` depends only on ``(seed, e)``, not on a global generator, so a run resumed
+    from a checkpoint sees the batches an uninterrupted run saw. The epoch comes from ``epoch_fn`` if
+    given, else from ``set_epoch``.
     With ``bucket`` the shuffled reviews are sorted by length inside windows of 50 batches,
     so each batch holds reviews of similar length, and the batches are shuffled again.
     """
 
-    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, bucket: bool = False):
+    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, bucket: bool = False, seed: int = 0,
+                 epoch_fn: Callable[[], int] | None = None):
         self.lengths, self.batch_size, self.shuffle, self.bucket = lengths, batch_size, shuffle, bucket
+        self.seed, self.epoch, self.epoch_fn = seed, 0, epoch_fn
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
 
     def __len__(self) -> int:
         return -(-len(self.lengths) // self.batch_size)
 
     def __iter__(self):
         n, bs = len(self.lengths), self.batch_size
-        # torch's global generator: seed_everything makes the order reproducible.
-        order = torch.randperm(n).numpy() if self.shuffle else np.arange(n)
+        epoch = self.epoch_fn() if self.epoch_fn is not None else self.epoch
+        rng = np.random.default_rng([self.seed, epoch])
+        order = rng.permutation(n) if self.shuffle else np.arange(n)
         if self.bucket:
             window = bs * 50
             order = np.concatenate([chunk[np.argsort(self.lengths[chunk], kind="stable")]
                                     for chunk in np.split(order, range(window, n, window))])
         batches = [order[i:i + bs] for i in range(0, n, bs)]
         if self.bucket and self.shuffle:
-            batches = [batches[i] for i in torch.randperm(len(batches)).tolist()]
+            batches = [batches[i] for i in rng.permutation(len(batches))]
         return iter(batches)

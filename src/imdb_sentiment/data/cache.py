@@ -18,10 +18,19 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
+from ..errors import UserError
 from .ragged import Ragged
 
 log = logging.getLogger(__name__)
 DONE = "meta.json"  # written last: its presence marks a complete entry
+
+
+class CacheMissError(UserError):
+    """The entry is not cached and this process may not build it (an offline compute node)."""
+
+    def __init__(self, entry: Path):
+        super().__init__(f"no prepared data at {entry}")
+        self.entry = entry
 
 
 def entry_name(spec: dict) -> str:
@@ -32,12 +41,15 @@ def entry_name(spec: dict) -> str:
 
 
 def load_or_build(cache_dir: str | os.PathLike, spec: dict,
-                  build: Callable[[], tuple[dict[str, tuple[Ragged, np.ndarray]], Tokenizer]]) -> Path:
-    """The entry for ``spec``, built with ``build()`` if it is not cached yet."""
+                  build: Callable[[], tuple[dict[str, tuple[Ragged, np.ndarray]], Tokenizer]],
+                  may_build: bool = True) -> Path:
+    """The entry for ``spec``, built with ``build()`` if it is not cached yet and ``may_build``."""
     root = Path(cache_dir).expanduser()
     final = root / entry_name(spec)
     if (final / DONE).is_file():
         return final
+    if not may_build:
+        raise CacheMissError(final)
     log.info("Encoding IMDB from %s into the cache (%s)", spec["source"], final)
     splits, tokenizer = build()
     root.mkdir(parents=True, exist_ok=True)

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
+import torch
 from torch.utils.data import DataLoader
 
 from . import cache
 from .batches import DynamicLengthBatches, FixedLengthBatches, IndexBatches
-from .sources import load_raw_splits, source_fingerprint
+from .sources import hf_offline, load_raw_splits, source_fingerprint
 from .text_encoding import encode, fit_tokenizer
 
 
@@ -28,7 +29,7 @@ class IMDBDataModule(L.LightningDataModule):
     def __init__(self, source: str, tokenizer: str, vocab_size: int, start_token: bool, maxlen: int | None, padding: str,
                  truncating: str, pad_mode: str, bucket: bool, batch_size: int, eval_batch_size: int | None,
                  val_split: float | str, train_size: int | None, test_size: int | None, split_seed: int,
-                 cache_dir: str):
+                 cache_dir: str, shuffle_seed: int = 0, cache_only: bool | None = None):
         super().__init__()
         self.source, self.tokenizer_kind, self.vocab_size = source, tokenizer, vocab_size
         self.start_token = start_token
@@ -36,7 +37,9 @@ class IMDBDataModule(L.LightningDataModule):
         self.pad_mode, self.bucket = pad_mode, bucket
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.val_split, self.train_size, self.test_size = val_split, train_size, test_size
-        self.split_seed, self.cache_dir = split_seed, cache_dir
+        self.split_seed, self.cache_dir, self.shuffle_seed = split_seed, cache_dir, shuffle_seed
+        # Offline compute nodes only read what `prepare_data.py` built on a node with internet.
+        self.cache_only = hf_offline() if cache_only is None else cache_only
         self.entry: Path | None = None
         self.splits: dict = {}
 
@@ -50,7 +53,7 @@ class IMDBDataModule(L.LightningDataModule):
 
     def prepare_data(self) -> None:
         """Read, split, fit the tokenizer and encode, unless the cache already has this entry."""
-        self.entry = cache.load_or_build(self.cache_dir, self.spec, self._build)
+        self.entry = cache.load_or_build(self.cache_dir, self.spec, self._build, may_build=not self.cache_only)
 
     def _build(self):
         raw = load_raw_splits(self.source)
@@ -92,11 +95,18 @@ class IMDBDataModule(L.LightningDataModule):
     def tokenizer_path(self) -> Path:
         return self.entry / "tokenizer.json"
 
+    def _train_epoch(self) -> int:
+        """The epoch the train batches are drawn for. Lightning creates a resumed run's first train iterator
+        before it calls ``set_epoch``, so read the fit loop's count of processed epochs instead."""
+        return self.trainer.fit_loop.epoch_progress.current.processed if self.trainer is not None else 0
+
     def _loader(self, split: str, train: bool) -> DataLoader:
         ds = self.splits[split]
         sampler = IndexBatches(ds.lengths, self.batch_size if train else self.eval_batch_size, shuffle=train,
-                               bucket=self.bucket)
-        return DataLoader(ds, sampler=sampler, batch_size=None)
+                               bucket=self.bucket, seed=self.shuffle_seed, epoch_fn=self._train_epoch if train else None)
+        # Its own generator: creating an iterator would otherwise draw from the global one, which dropout
+        # uses, and a resumed run creates its iterators at other moments than an uninterrupted one.
+        return DataLoader(ds, sampler=sampler, batch_size=None, generator=torch.Generator())
 
     def train_dataloader(self):
         return self._loader("train", True)

@@ -6,6 +6,7 @@ Every source yields the same thing: ``{"train": Dataset, "test": Dataset}`` with
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tarfile
 from pathlib import Path
@@ -16,6 +17,12 @@ from ..errors import DataSourceError
 
 SPLITS = ("train", "test")
 _ACL_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_\d+\.txt$")
+
+
+def hf_offline() -> bool:
+    """Whether Hugging Face's offline variables are set, as on compute nodes without internet."""
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
 def looks_like_path(source: str) -> bool:

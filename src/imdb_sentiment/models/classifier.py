@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
+from ..checkpointing import rng_states, set_rng_states
+
 
 class SentimentClassifier(L.LightningModule):
     """Binary cross-entropy on logits, accuracy through torchmetrics, best validation tracked.
@@ -26,6 +28,7 @@ class SentimentClassifier(L.LightningModule):
         self.train_acc, self.val_acc, self.test_acc = BinaryAccuracy(), BinaryAccuracy(), BinaryAccuracy()
         self.best_val_acc, self.best_epoch = float("nan"), -1
         self.loaded_epoch: int | None = None  # epoch (0-based) of the checkpoint last loaded
+        self._resumed_rng: dict | None = None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.net(ids)
@@ -50,6 +53,13 @@ class SentimentClassifier(L.LightningModule):
     def test_step(self, batch, batch_idx):
         self._step(batch, "test", self.test_acc)
 
+    def on_train_start(self) -> None:
+        # Resumed: generators as they were at the save, so dropout and data loading draw what they would have
+        # drawn without the interruption. Set here, after the restore and the sanity check, just before training.
+        if self._resumed_rng is not None:
+            set_rng_states(self._resumed_rng)
+            self._resumed_rng = None
+
     def on_train_epoch_end(self):
         self.log("train/acc", self._take(self.train_acc), prog_bar=True)
 
@@ -71,6 +81,12 @@ class SentimentClassifier(L.LightningModule):
         metric.reset()
         return value
 
+    def setup(self, stage: str) -> None:
+        # Ranks that did not build the data read the tokenizer once the Trainer's prepare_data is done.
+        if self.tokenizer_json is None and self._trainer is not None and self.trainer.datamodule is not None:
+            path = getattr(self.trainer.datamodule, "tokenizer_path", None)
+            self.tokenizer_json = path.read_text() if path is not None else None
+
     def configure_optimizers(self):
         return self.optimizer_factory(self.parameters())
 
@@ -78,9 +94,11 @@ class SentimentClassifier(L.LightningModule):
         checkpoint["run_config"] = self.config
         checkpoint["tokenizer_json"] = self.tokenizer_json
         checkpoint["best_val"] = {"acc": self.best_val_acc, "epoch": self.best_epoch}
+        checkpoint["rng_states"] = rng_states()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.loaded_epoch = checkpoint.get("epoch")
         if self._trainer is not None and self.trainer.state.fn == "fit":  # resuming; testing keeps the run's figures
             best = checkpoint.get("best_val", {})
             self.best_val_acc, self.best_epoch = best.get("acc", float("nan")), best.get("epoch", -1)
+            self._resumed_rng = checkpoint.get("rng_states")

@@ -1,0 +1,18 @@
+"""Prepare the data of a run or grid on a node with internet:  python src/prepare_data.py [-m] [overrides ...]
+
+Takes the same overrides as train.py; compute nodes without internet then only read the cache.
+"""
+import hydra
+from omegaconf import DictConfig
+
+from imdb_sentiment.cli import run_task
+from imdb_sentiment.prepare import prepare
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="prepare_data")
+def main(cfg: DictConfig) -> None:
+    run_task(prepare, cfg)
+
+
+if __name__ == "__main__":
+    main()

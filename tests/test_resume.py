@@ -1,0 +1,96 @@
+"""A run killed at an epoch boundary or mid-epoch and restarted in its folder ends as if never interrupted."""
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO, write_tiny_imdb
+from imdb_sentiment.checkpointing import AtomicCheckpointIO
+from imdb_sentiment.data.batches import IndexBatches
+
+# GRU with dropout (the Practicum preset), so the resumed run must also restore the dropout RNG.
+RESUMABLE = ["experiment=practicum_gru", "data.maxlen=60", "data.batch_size=16", "trainer.max_epochs=5",
+             "trainer.accelerator=cpu", "callbacks.progress_bar.refresh_rate=0"]
+
+
+@pytest.fixture(scope="module")
+def small_imdb(tmp_path_factory) -> Path:
+    return write_tiny_imdb(tmp_path_factory.mktemp("small_imdb"), n_train=1600, n_test=200)
+
+
+def train_cmd(run_dir: Path, cache: Path, data: Path, *extra: str) -> list[str]:
+    return [sys.executable, "src/train.py", f"hydra.run.dir={run_dir}", f"paths.cache_dir={cache}",
+            f"data.source={data}", *RESUMABLE, *extra]
+
+
+def final_state(run_dir: Path) -> tuple[dict, dict]:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    weights = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+    return summary, weights
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    (sa, wa), (sb, wb) = final_state(a), final_state(b)
+    for key in ("epochs_run", "best_val_acc", "best_epoch", "test_acc", "tested_checkpoint"):
+        assert sa[key] == sb[key], key
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_sampler_order_depends_only_on_seed_and_epoch():
+    a, b = IndexBatches(np.ones(100), 8, shuffle=True, seed=3), IndexBatches(np.ones(100), 8, shuffle=True, seed=3)
+    torch.manual_seed(0)
+    first = [x.tolist() for x in a]
+    torch.manual_seed(1)  # the global generator plays no part
+    assert [x.tolist() for x in b] == first
+    b.set_epoch(1)
+    assert [x.tolist() for x in b] != first
+    assert sorted(i for x in b for i in x.tolist()) == list(range(100))
+
+
+def test_atomic_checkpoint_write_leaves_only_the_file(tmp_path):
+    AtomicCheckpointIO().save_checkpoint({"w": torch.ones(3)}, tmp_path / "ckpt" / "last.ckpt")
+    assert [p.name for p in (tmp_path / "ckpt").iterdir()] == ["last.ckpt"]
+    assert torch.equal(torch.load(tmp_path / "ckpt" / "last.ckpt")["w"], torch.ones(3))
+
+
+def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path, small_imdb):
+    cache = tmp_path / "cache"
+    whole = subprocess.run(train_cmd(tmp_path / "whole", cache, small_imdb), cwd=REPO, capture_output=True, text=True,
+                           timeout=900)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+
+    run = tmp_path / "interrupted"
+    proc = subprocess.Popen(train_cmd(run, cache, small_imdb), cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    last = run / "checkpoints" / "last.ckpt"
+    while not last.exists() and proc.poll() is None:
+        time.sleep(0.01)
+    time.sleep(0.3)  # into the next epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL and not (run / "summary.json").exists(), "the run ended before the kill"
+    first_epoch = torch.load(last, map_location="cpu", weights_only=False)["epoch"]
+    assert first_epoch < 4
+
+    again = subprocess.run(train_cmd(run, cache, small_imdb), cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"Resuming from {last}" in again.stdout + again.stderr
+    assert_same_run(tmp_path / "whole", run)
+
+
+def test_resume_false_starts_over(tmp_path, small_imdb):
+    cache = tmp_path / "cache"
+    args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")
+    first = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args), cwd=REPO, capture_output=True,
+                           text=True, timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    again = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args, "resume=false"), cwd=REPO,
+                           capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0 and "Resuming from" not in again.stdout + again.stderr
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_run"] == 1
