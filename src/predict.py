@@ -7,7 +7,7 @@ Prints one line a review: P(positive), label, the review's start.
 """
 import sys
 
-from imdb_sentiment.checkpoints import load_trained
+from imdb_sentiment.trained_run import load_trained
 from imdb_sentiment.cli import parse_assignments, run_task
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.prediction import label, predict_proba

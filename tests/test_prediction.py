@@ -5,7 +5,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from imdb_sentiment.checkpoints import load_trained
+from imdb_sentiment.trained_run import load_trained
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.prediction import predict_proba
 from imdb_sentiment.training import train

@@ -14,7 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from tokenizers import Tokenizer
 
-from .checkpoints import load_trained
+from .trained_run import load_trained
 from .config_checks import check_config
 from .errors import ConfigError, UserError
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checkpoints import Trained
+from .trained_run import Trained
 from .data.text_encoding import encode
 from .errors import UserError
 
