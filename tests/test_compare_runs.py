@@ -49,7 +49,7 @@ def test_summary_names_what_tells_the_run_apart(grid):
     runs = runs_of(grid)
     assert len(runs) == 4
     for run, s in runs.items():
-        assert s["override_dirname"] == run.name  # Hydra named the job folder by it
+        assert s["name"] == run.name  # the job folder is named by it
         assert f"seed={s['seed']}" in s["overrides"] and f"data.batch_size={s['batch_size']}" in s["overrides"]
         assert (s["model_config"], s["experiment"], s["model"]) == ("gru", None, "RecurrentClassifier")
         assert s["epochs_run"] == 3 and s["accelerator"] == "cpu"

@@ -22,6 +22,7 @@ from .files import write_json_atomic
 from .hparams import log_hparams
 from .models import SentimentClassifier, count_parameters
 from .requeue import cluster_plugins
+from .sweep_naming import job_dirname
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,10 @@ def run_config(cfg: DictConfig) -> dict:
 def run_identity() -> dict:
     """What tells this run from the others of its grid: Hydra's overrides and config choices (empty without Hydra)."""
     if not HydraConfig.initialized():
-        return {"overrides": [], "override_dirname": "", "model_config": None, "experiment": None}
+        return {"overrides": [], "name": "", "model_config": None, "experiment": None}
     hc = HydraConfig.get()
-    return {"overrides": list(hc.overrides.task), "override_dirname": hc.job.override_dirname,
+    name = job_dirname(hc.overrides.task, hc.job.config.override_dirname.exclude_keys)  # a sweep job's folder name
+    return {"overrides": list(hc.overrides.task), "name": name,
             "model_config": hc.runtime.choices.get("model"), "experiment": hc.runtime.choices.get("experiment")}
 
 
