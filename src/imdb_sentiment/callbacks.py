@@ -1,9 +1,12 @@
 """Callbacks the configs name that Lightning does not ship."""
 from __future__ import annotations
 
-from lightning.pytorch.callbacks import ModelSummary
+from pathlib import Path
+
+from lightning.pytorch.callbacks import Callback, ModelSummary
 from lightning.pytorch.utilities import rank_zero_info
 
+from .files import write_json_atomic
 from .models import count_parameters
 
 
@@ -17,3 +20,63 @@ class ExactModelSummary(ModelSummary):
         note = getattr(pl_module.net, "keras_note", None)
         if note:
             rank_zero_info(f"Keras parity: {note}")
+
+
+class EpochHistory(Callback):
+    """Train and validation loss/accuracy per epoch in ``path`` (JSON), rewritten atomically after every epoch.
+
+    ``report.py`` draws its curves from this file, also for a run still going, without parsing
+    TensorBoard's event files (whose steps repeat across resumed runs). The history travels in
+    the checkpoint, so a resumed run keeps its earlier epochs.
+    """
+
+    TAGS = {"train_loss": "train/loss_epoch", "train_acc": "train/acc", "val_loss": "val/loss", "val_acc": "val/acc"}
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self.epochs: list[dict] = []
+        self._val: tuple[int, dict] | None = None  # (epoch, values) of the last real validation
+        self._ending: int | None = None  # the epoch whose end-of-epoch hooks are running
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        # After the module's epoch-end hook, so val/acc is logged; validation may skip epochs.
+        if not trainer.sanity_checking and trainer.state.fn == "fit":
+            self._val = (trainer.current_epoch, self._values(trainer, ("val_loss", "val_acc")))
+
+    # train/acc is logged in the module's on_train_epoch_end, which runs after the callbacks' one but
+    # before ModelCheckpoint's: an epoch is recorded when its end-of-epoch checkpoint is saved (so the
+    # checkpoint carries it), else when the next epoch starts or training ends.
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self._ending = trainer.current_epoch
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        if self._ending == trainer.current_epoch:  # the module has logged this epoch's train/acc
+            self._record(trainer, trainer.current_epoch)
+            checkpoint.setdefault("callbacks", {})[self.state_key] = self.state_dict()
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._record(trainer, trainer.current_epoch - 1)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._record(trainer, trainer.current_epoch - 1)
+
+    def _record(self, trainer, epoch: int) -> None:
+        if epoch < 0 or any(e["epoch"] == epoch + 1 for e in self.epochs):
+            return
+        row = self._values(trainer, ("train_loss", "train_acc"))
+        if row["train_acc"] is None:  # nothing trained in this process yet (a resumed run's first epoch)
+            return
+        val = self._val[1] if self._val is not None and self._val[0] == epoch else dict.fromkeys(("val_loss", "val_acc"))
+        self.epochs.append({"epoch": epoch + 1, **row, **val})  # 1-based, as summary.json counts epochs
+        if trainer.is_global_zero:
+            write_json_atomic(self.path, {"epochs": self.epochs})
+
+    def _values(self, trainer, names) -> dict:
+        metrics = trainer.callback_metrics
+        return {n: float(metrics[self.TAGS[n]]) if self.TAGS[n] in metrics else None for n in names}
+
+    def state_dict(self) -> dict:
+        return {"epochs": self.epochs}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.epochs = list(state_dict.get("epochs", []))

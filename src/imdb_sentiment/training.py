@@ -10,6 +10,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -18,8 +19,10 @@ from .config_checks import check_config
 from .data.cache import CacheMissError
 from .errors import UserError
 from .files import write_json_atomic
+from .hparams import log_hparams
 from .models import SentimentClassifier, count_parameters
 from .requeue import cluster_plugins
+from .sweep_naming import job_dirname
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,16 @@ def run_config(cfg: DictConfig) -> dict:
     """The resolved config without Hydra's own section: what a checkpoint needs to rebuild the run."""
     return {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
             for k, v in cfg.items() if k != "hydra"}
+
+
+def run_identity() -> dict:
+    """What tells this run from the others of its grid: Hydra's overrides and config choices (empty without Hydra)."""
+    if not HydraConfig.initialized():
+        return {"overrides": [], "name": "", "model_config": None, "experiment": None}
+    hc = HydraConfig.get()
+    name = job_dirname(hc.overrides.task, hc.job.config.override_dirname.exclude_keys)  # a sweep job's folder name
+    return {"overrides": list(hc.overrides.task), "name": name,
+            "model_config": hc.runtime.choices.get("model"), "experiment": hc.runtime.choices.get("experiment")}
 
 
 def _instantiate_all(group: DictConfig | None) -> list:
@@ -98,6 +111,7 @@ def train(cfg: DictConfig) -> dict:
         tested = {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
 
     summary = {
+        **run_identity(),
         "model": cfg.model._target_.rsplit(".", 1)[-1],
         "params": count_parameters(module),
         "seed": cfg.seed,
@@ -114,6 +128,7 @@ def train(cfg: DictConfig) -> dict:
         "output_dir": str(out_dir),
     }
     if trainer.is_global_zero:
+        log_hparams(trainer.loggers, cfg, summary, step=trainer.global_step)
         write_json_atomic(out_dir / "summary.json", summary)
         log.info(final_line(summary))
     return summary

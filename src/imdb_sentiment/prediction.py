@@ -1,0 +1,39 @@
+"""Sentiment of raw review text, encoded exactly as the run's training data was.
+
+The tokenizer (with its normalisation and start token) comes from the checkpoint; the run's
+``data`` config gives the truncation and padding: truncate to ``maxlen`` on the ``truncating``
+side, then pad on the ``padding`` side, to ``maxlen`` (``pad_mode=fixed``) or not at all
+(``dynamic``: each review alone, so its probability does not depend on the other reviews).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .trained_run import Trained
+from .data.text_encoding import encode
+from .errors import UserError
+
+THRESHOLD = 0.5  # positive when p > 0.5: the rule the training accuracy (torchmetrics) used
+
+
+@torch.no_grad()
+def predict_proba(trained: Trained, texts: list[str]) -> np.ndarray:
+    """P(positive) for each text."""
+    data = trained.config["data"]
+    ids = encode(trained.tokenizer, texts).truncate(data["maxlen"], data["truncating"])
+    empty = np.flatnonzero(ids.lengths == 0)
+    if len(empty):
+        raise UserError(f"review {empty[0] + 1} has no words the tokenizer keeps (nothing to read)")
+    if data["pad_mode"] == "fixed":
+        step = data.get("eval_batch_size") or data["batch_size"]
+        batches = [ids.pad(data["maxlen"], data["padding"], data["truncating"], rows=np.arange(i, min(i + step, len(ids))))
+                   for i in range(0, len(ids), step)]
+    else:
+        batches = [ids.pad(None, data["padding"], rows=np.array([i])) for i in range(len(ids))]
+    logits = [trained.module(torch.from_numpy(b).long()) for b in batches]
+    return torch.sigmoid(torch.cat(logits).float()).numpy()
+
+
+def label(p: float) -> str:
+    return "positive" if p > THRESHOLD else "negative"

@@ -1,0 +1,44 @@
+"""predict encodes raw text exactly as training did: the same ids and the same probabilities as the data module's."""
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from imdb_sentiment.trained_run import load_trained
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.prediction import predict_proba
+from imdb_sentiment.training import train
+
+
+@pytest.mark.parametrize("overrides", [
+    ["data.maxlen=30"],  # Keras' defaults: pre-padding, pre-truncation, start token
+    ["data.maxlen=30", "data.padding=post", "data.truncating=post"],  # the other sides
+    ["data.pad_mode=dynamic", "data.maxlen=null", "data.start_token=false"],
+], ids=["fixed-pre", "fixed-post", "dynamic"])
+def test_predict_matches_the_data_modules_encoding(make_cfg, tmp_path, tiny_imdb, overrides):
+    cfg = make_cfg("model=gru", "data.vocab_size=100", "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0",
+                   *overrides)
+    train(cfg)
+    trained = load_trained(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    texts = pq.read_table(tiny_imdb / "plain_text" / "test-00000-of-00001.parquet")["text"].to_pylist()[:40]
+    probs = predict_proba(trained, texts)
+
+    dm = instantiate(cfg.data)  # the training pipeline: cached ids of the same test reviews
+    dm.prepare_data()
+    dm.setup("test")
+    test = dm.splits["test"]
+    with torch.no_grad():
+        if cfg.data.pad_mode == "fixed":  # the whole batch as the test loader builds it
+            expected = torch.sigmoid(trained.module(test[np.arange(40)][0])).numpy()
+        else:  # each review alone, unpadded: what predict promises for dynamic padding
+            expected = np.array([torch.sigmoid(trained.module(test[np.array([i])][0])).item() for i in range(40)])
+    np.testing.assert_allclose(probs, expected, rtol=0, atol=1e-6)
+
+
+def test_review_with_nothing_to_read_is_a_user_error(make_cfg, tmp_path):
+    train(make_cfg("model=gru", "data.vocab_size=100", "trainer.max_epochs=1", "data.start_token=false",
+                   "callbacks.progress_bar.refresh_rate=0"))
+    trained = load_trained(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    with pytest.raises(UserError, match="review 2 has no words"):
+        predict_proba(trained, ["great film", "?!"])
