@@ -53,7 +53,6 @@ def _local_rank() -> int:
 
 
 def _task_overrides() -> list[str]:
-    from hydra.core.hydra_config import HydraConfig
     return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
