@@ -106,6 +106,18 @@ def test_submitit_launcher_grid_names_each_job_by_its_overrides(work):
     assert list((sweep / ".submitit").iterdir())  # it went through submitit and sbatch
 
 
+def test_packed_launcher_runs_several_grid_points_per_job(work):
+    logs = work["root"] / "packed_logs"
+    r = subprocess.run([sys.executable, "src/train.py", "-m", "launcher=local_slurm", "hydra.launcher.runs_per_job=2",
+                        *common(work), f"paths.log_dir={logs}", "trainer.max_epochs=1", "seed=1,2,3"],
+                       cwd=REPO, env=work["env"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert "3 runs packed into 2 jobs, up to 2 per job" in r.stdout + r.stderr
+    (sweep,) = (logs / "multiruns").glob("*/*")
+    assert [json.loads((sweep / f"seed={s}" / "summary.json").read_text())["seed"] for s in (1, 2, 3)] == [1, 2, 3]
+    assert len([p for p in (sweep / ".submitit").iterdir() if "_" in p.name]) == 2  # two array tasks
+
+
 def test_grid_sbatch_runs_one_line_per_array_task(work):
     grid = work["root"] / "grid.txt"
     grid.write_text("# batch sizes\ndata.batch_size=8\n\ndata.batch_size=16 seed=2\ndata.batch_size=32\n")

@@ -43,7 +43,8 @@ class PackedRuns:
 
     def __call__(self, jobs: list[tuple[int, list[str]]]) -> list[JobReturn]:
         job_id = os.environ.get("SLURM_JOB_ID", "packed")
-        threads = max(1, (os.cpu_count() or len(jobs)) // len(jobs))
+        cpus = int(os.environ.get("SLURM_CPUS_PER_TASK", os.cpu_count() or 1))  # the allocation, not the node
+        threads = max(1, cpus // len(jobs))
         env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
         return run_parallel(self.state, jobs, [dict(env) for _ in jobs], job_id_prefix=f"{job_id}_")
 
