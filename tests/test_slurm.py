@@ -2,6 +2,7 @@
 launcher, requeue after a signal, and an offline node without prepared data."""
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -115,7 +116,8 @@ def test_packed_launcher_runs_several_grid_points_per_job(work):
     assert "3 runs packed into 2 jobs, up to 2 per job" in r.stdout + r.stderr
     (sweep,) = (logs / "multiruns").glob("*/*")
     assert [json.loads((sweep / f"seed={s}" / "summary.json").read_text())["seed"] for s in (1, 2, 3)] == [1, 2, 3]
-    assert len([p for p in (sweep / ".submitit").iterdir() if "_" in p.name]) == 2  # two array tasks
+    tasks = [p.name for p in (sweep / ".submitit").iterdir() if re.fullmatch(r"\d+_\d+", p.name)]
+    assert len(tasks) == 2, tasks  # one array task a job
 
 
 def test_grid_sbatch_runs_one_line_per_array_task(work):
