@@ -127,11 +127,10 @@ def test_grid_sbatch_runs_one_line_per_array_task(work):
     for task in (1, 2, 3):
         assert wait_done(work["env"], f"{job}_{task}") == "COMPLETED"
     runs = work["jobs"] / f"imdb-grid-{job}"
-    assert sorted(p.name for p in runs.iterdir()) == ["data.batch_size=16,seed=2", "data.batch_size=32",
-                                                      "data.batch_size=8"]
+    assert sorted(p.name for p in runs.iterdir()) == ["batch_size=16,seed=2", "batch_size=32", "batch_size=8"]
     summaries = {p.name: json.loads((p / "summary.json").read_text()) for p in runs.iterdir()}
-    assert summaries["data.batch_size=16,seed=2"]["batch_size"] == 16  # the line's overrides won over the shared ones
-    assert summaries["data.batch_size=16,seed=2"]["seed"] == 2
+    assert summaries["batch_size=16,seed=2"]["batch_size"] == 16  # the line's overrides won over the shared ones
+    assert summaries["batch_size=16,seed=2"]["seed"] == 2
 
 
 def test_signalled_job_requeues_and_resumes_to_the_uninterrupted_result(work):

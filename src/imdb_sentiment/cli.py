@@ -1,6 +1,7 @@
 """What every entry point shares: user errors become one line on stderr and a non-zero exit."""
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -15,6 +16,9 @@ def run_task(task: Callable, *args):
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
+    except BrokenPipeError:  # `report.py ... | head` closed the pipe: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        sys.exit(0)
 
 
 def parse_assignments(argv: list[str], usage: str, keys: tuple[str, ...], repeatable: tuple[str, ...] = (),
