@@ -46,10 +46,11 @@ def test_local_parallel_launcher_runs_a_grid_concurrently(tmp_path, tiny_imdb):
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["seed=1", "seed=2", "seed=3"]
     seeds = [json.loads((sweep / f"seed={s}" / "summary.json").read_text())["seed"] for s in (1, 2, 3)]
     assert seeds == [1, 2, 3]
-    # Jobs overlapped in time: one started (Hydra wrote its config) before another finished (its summary).
-    spans = [((sweep / f"seed={s}" / ".hydra" / "config.yaml").stat().st_mtime,
-              (sweep / f"seed={s}" / "summary.json").stat().st_mtime) for s in (1, 2, 3)]
-    assert any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1:]), spans
+    # Two ran at once: the launcher started #0 and #1 before either finished, and #2 only when a slot was free.
+    events = [line.split("] ", 1)[-1] for line in r.stdout.splitlines() if " started (pid " in line or " finished (exit" in line]
+    order = [e.split(" ")[0] + (" started" if "started" in e else " finished") for e in events]
+    assert set(order[:2]) == {"#0 started", "#1 started"}, order
+    assert order.index("#2 started") > min(order.index("#0 finished"), order.index("#1 finished")), order
 
 
 def test_local_parallel_launcher_reports_a_failed_job_and_finishes_the_others(tmp_path, tiny_imdb):

@@ -65,12 +65,14 @@ def run_parallel(state: bytes, jobs: Sequence[tuple[int, Sequence[str]]], slots:
             recv, send = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_child, args=(state, idx, list(overrides), f"{job_id_prefix}{idx}", env, send))
             proc.start()
+            log.info(f"#{idx} started (pid {proc.pid})")
             send.close()
             try:
                 ret = cloudpickle.loads(recv.recv())
             except EOFError:  # the child died (user error, crash, kill) without a result
                 ret = None
             proc.join()
+            log.info(f"#{idx} finished (exit code {proc.exitcode})")
             results[idx] = ret if ret is not None else _failed(idx, overrides, proc.exitcode)
 
     threads = [threading.Thread(target=worker, args=(env,), daemon=True) for env in slots]
