@@ -21,3 +21,18 @@ def test_gru_learns_real_imdb_and_predicts_the_notebook_examples(real_imdb, make
     assert r.returncode == 0, r.stderr[-3000:]
     labels = [line.split("\t")[1] for line in r.stdout.splitlines()]
     assert labels == ["positive", "negative"], r.stdout
+
+
+def test_word_tokenizer_matches_hugging_face_on_real_reviews(real_imdb):
+    """The Arrow word path against Hugging Face's trainer and encoder: same vocabulary, same ids."""
+    import pyarrow.parquet as pq
+    from test_text_encoding import hugging_face_word_tokenizer
+
+    from imdb_sentiment.data.text_encoding import encode, fit_tokenizer
+    (train_file,) = real_imdb.glob("**/train-*.parquet")
+    (test_file,) = real_imdb.glob("**/test-*.parquet")
+    fit_on = pq.read_table(train_file).column("text").to_pylist()[::5]  # 5,000 reviews of both labels
+    check = pq.read_table(test_file).column("text").to_pylist()[::10]
+    ours, ref = fit_tokenizer("word", 20000, fit_on, True), hugging_face_word_tokenizer(fit_on, 20000, True)
+    assert ours.get_vocab() == ref.get_vocab()
+    assert encode(ours, check).to_lists() == [e.ids for e in ref.encode_batch(check)]

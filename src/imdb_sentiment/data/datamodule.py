@@ -5,6 +5,7 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
+import pyarrow as pa
 import torch
 from torch.utils.data import DataLoader
 
@@ -29,7 +30,7 @@ class IMDBDataModule(L.LightningDataModule):
     def __init__(self, source: str, tokenizer: str, vocab_size: int, start_token: bool, maxlen: int | None, padding: str,
                  truncating: str, pad_mode: str, bucket: bool, batch_size: int, eval_batch_size: int | None,
                  val_split: float | str, train_size: int | None, test_size: int | None, split_seed: int,
-                 cache_dir: str, shuffle_seed: int = 0, cache_only: bool | None = None):
+                 cache_dir: str, shuffle_seed: int = 0, cache_only: bool | None = None, device_resident: bool = True):
         super().__init__()
         self.source, self.tokenizer_kind, self.vocab_size = source, tokenizer, vocab_size
         self.start_token = start_token
@@ -40,6 +41,7 @@ class IMDBDataModule(L.LightningDataModule):
         self.split_seed, self.cache_dir, self.shuffle_seed = split_seed, cache_dir, shuffle_seed
         # Offline compute nodes only read what `prepare_data.py` built on a node with internet.
         self.cache_only = hf_offline() if cache_only is None else cache_only
+        self.device_resident = device_resident
         self.entry: Path | None = None
         self.splits: dict = {}
 
@@ -59,9 +61,12 @@ class IMDBDataModule(L.LightningDataModule):
         raw = load_raw_splits(self.source)
         # One generator per draw, so the validation rows do not depend on whether test is subset.
         rng_train, rng_test, rng_val = map(np.random.default_rng, np.random.SeedSequence(self.split_seed).spawn(3))
+        # Arrow tables, not rows: reading a column row by row costs seconds, and the word tokenizer
+        # works on whole columns (text_encoding._words).
+        tables = {split: ds.with_format("arrow")[:] for split, ds in raw.items()}
         parts = {}
         for split, size, rng in (("train", self.train_size, rng_train), ("test", self.test_size, rng_test)):
-            labels = np.asarray(raw[split]["label"], dtype=np.int8)
+            labels = tables[split]["label"].to_numpy().astype(np.int8)
             rows = np.arange(len(labels)) if size is None or size >= len(labels) else stratified_rows(labels, size, rng)
             parts[split] = (rows, labels[rows])
         if self.val_split != "test":
@@ -70,7 +75,7 @@ class IMDBDataModule(L.LightningDataModule):
             train_local = np.setdiff1d(np.arange(len(rows)), val_local)
             parts["val"] = (rows[val_local], labels[val_local])
             parts["train"] = (rows[train_local], labels[train_local])
-        texts = {name: raw["test" if name == "test" else "train"].select(rows)["text"]
+        texts = {name: tables["test" if name == "test" else "train"]["text"].take(pa.array(rows))
                  for name, (rows, _) in parts.items()}
         tok = fit_tokenizer(self.tokenizer_kind, self.vocab_size, texts["train"], self.start_token)  # train rows only
         encoded = {name: (encode(tok, texts[name]).truncate(self.maxlen, self.truncating), labels)
@@ -86,10 +91,17 @@ class IMDBDataModule(L.LightningDataModule):
         for name, (ids, labels) in stored.items():
             if self.pad_mode == "fixed":
                 self.splits[name] = FixedLengthBatches(ids.pad(self.maxlen, self.padding, self.truncating), labels)
+                if self._resident_device() is not None:
+                    self.splits[name].to(self._resident_device())
             else:
                 self.splits[name] = DynamicLengthBatches(ids, labels, self.padding)
         if self.val_split == "test":  # the same batches, not a second copy
             self.splits["val"] = self.splits["test"]
+
+    def _resident_device(self) -> torch.device | None:
+        """The GPU this rank trains on, if fixed-length splits should live there (``device_resident``)."""
+        device = self.trainer.strategy.root_device if self.device_resident and self.trainer is not None else None
+        return device if device is not None and device.type == "cuda" else None
 
     @property
     def tokenizer_path(self) -> Path:
