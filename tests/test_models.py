@@ -75,3 +75,22 @@ def test_mlp_rejects_other_lengths(make_cfg):
     net = instantiate(make_cfg("model=mlp").model)
     with pytest.raises(ValueError, match="length 200"):
         net(torch.zeros(2, 150, dtype=torch.long))
+
+
+@pytest.mark.parametrize("model", ["bilstm", "gru", "stacked_lstm"])
+def test_packed_skips_padding_on_either_side(model, make_cfg):
+    """model.packed: a review's logit is the same alone, pre-padded or post-padded inside a longer batch."""
+    net = instantiate(make_cfg(f"model={model}", "model.packed=true", "data.vocab_size=100").model).eval()
+    reviews = [torch.randint(1, 100, (n,)) for n in (7, 30, 1)]
+    with torch.no_grad():
+        alone = torch.stack([net(r[None])[0] for r in reviews])
+        for side in ("pre", "post"):
+            batch = torch.zeros(3, 30, dtype=torch.long)
+            for i, r in enumerate(reviews):
+                batch[i, 30 - len(r):] = r if side == "pre" else 0
+                if side == "post":
+                    batch[i, :len(r)] = r
+            assert torch.allclose(net(batch), alone, atol=1e-5), side
+        unpacked = instantiate(make_cfg(f"model={model}", "data.vocab_size=100").model).eval()
+        unpacked.load_state_dict(net.state_dict())
+        assert not torch.allclose(unpacked(batch), alone, atol=1e-3)  # without packing the padding is read

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..data.text_encoding import PAD_ID
 from .keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -25,15 +26,18 @@ class RecurrentClassifier(nn.Module):
     """Embedding -> [SpatialDropout1D] -> (Bi)RNN/LSTM/GRU stack -> last state -> [Dropout] -> Dense head.
 
     Like Keras without masking, the last state is the one after the final time step, so
-    pre-padding (the default) puts the review's own last word next to it.
+    pre-padding (the default) puts the review's own last word next to it. With ``packed`` the
+    padding (id 0, on either side) is skipped instead: each direction runs over the review's own
+    ids only, as with a Keras ``mask_zero`` embedding.
     """
 
     requires_fixed_length = False
 
     def __init__(self, vocab_size: int, embed_dim: int, cell: str, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, spatial_dropout: float = 0.0, dropout: float = 0.0,
-                 dense: Sequence[int] = (), keras_init: bool = True):
+                 dense: Sequence[int] = (), keras_init: bool = True, packed: bool = False):
         super().__init__()
+        self.packed = packed
         self.embedding = nn.Embedding(vocab_size, embed_dim)
         self.spatial_dropout = SpatialDropout1D(spatial_dropout)
         self.rnn = drop_recurrent_bias(CELLS[cell](embed_dim, hidden_size, num_layers=num_layers,
@@ -46,11 +50,24 @@ class RecurrentClassifier(nn.Module):
                                "(reset gate applied after the recurrent product, one bias)")
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        if self.packed:
+            ids, lengths = left_aligned(ids)
         x = self.spatial_dropout(self.embedding(ids))
+        if self.packed:
+            x = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         _, h = self.rnn(x)
         h = h[0] if isinstance(h, tuple) else h  # LSTM returns (h, c)
         last = torch.cat([h[-2], h[-1]], dim=-1) if self.rnn.bidirectional else h[-1]
         return self.head(last).squeeze(-1)
+
+
+def left_aligned(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row's non-padding ids moved to the front in order (padding may be pre or post), and the
+    row lengths on the CPU (at least 1, so an empty review still yields a state), as packing wants."""
+    pad = ids == PAD_ID
+    order = torch.argsort(pad.to(torch.uint8), dim=1, stable=True)
+    lengths = (~pad).sum(1).clamp_(min=1).cpu()
+    return ids.gather(1, order), lengths
 
 
 class FlattenMLP(nn.Module):
