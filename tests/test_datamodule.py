@@ -96,6 +96,16 @@ def test_fixed_batches_are_pre_padded(make_cfg):
     assert len(dm.train_dataloader()) == int(np.ceil(192 / 16))
 
 
+def test_device_resident_split_batches_on_its_device(make_cfg):
+    """What a GPU run does (data.device_resident): the split moves once, each batch is indexed on its device.
+    The meta device stands in for the GPU this machine lacks."""
+    dm = build(make_cfg, "data.maxlen=80", "data.batch_size=16")
+    on_cpu = next(iter(dm.train_dataloader()))
+    dm.splits["train"].to(torch.device("meta"))
+    x, y = next(iter(dm.train_dataloader()))
+    assert x.device.type == y.device.type == "meta" and x.shape == on_cpu[0].shape and x.dtype == on_cpu[0].dtype
+
+
 def test_dynamic_padded_batches_with_buckets(make_cfg):
     dm = build(make_cfg, "data=imdb_subword", "data.vocab_size=300", "data.batch_size=8", "data.bucket=true")
     lengths = dm.splits["train"].lengths

@@ -23,3 +23,6 @@ def test_epochs_without_validation_have_no_validation_values(make_cfg, tmp_path)
     epochs = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
     assert epochs[0]["val_acc"] is None and epochs[0]["train_acc"] is not None
     assert epochs[1]["val_acc"] == s["best_val_acc"]
+    # Seconds of each pass, for benchmarks/speed.py: no validation pass in epoch 1.
+    assert epochs[0]["val_seconds"] is None and epochs[1]["val_seconds"] > 0
+    assert all(e["train_seconds"] > 0 for e in epochs)

@@ -1,8 +1,10 @@
 """Callbacks the configs name that Lightning does not ship."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import torch
 from lightning.pytorch.callbacks import Callback, ModelSummary
 from lightning.pytorch.utilities import rank_zero_info
 
@@ -23,7 +25,9 @@ class ExactModelSummary(ModelSummary):
 
 
 class EpochHistory(Callback):
-    """Train and validation loss/accuracy per epoch in ``path`` (JSON), rewritten atomically after every epoch.
+    """Train and validation loss/accuracy per epoch in ``path`` (JSON), rewritten atomically after every epoch,
+    with the seconds the epoch's training pass and validation pass took (``benchmarks/speed.py`` compares
+    them with a bare loop's).
 
     ``report.py`` draws its curves from this file, also for a run still going, without parsing
     TensorBoard's event files (whose steps repeat across resumed runs). The history travels in
@@ -37,16 +41,31 @@ class EpochHistory(Callback):
         self.epochs: list[dict] = []
         self._val: tuple[int, dict] | None = None  # (epoch, values) of the last real validation
         self._ending: int | None = None  # the epoch whose end-of-epoch hooks are running
+        self._clock: dict[str, float] = {}  # this epoch's moments: start, train_end, val_start, val_end
+
+    @staticmethod
+    def _now(pl_module) -> float:
+        if pl_module.device.type == "cuda":  # the queued kernels belong to the phase that launched them
+            torch.cuda.synchronize(pl_module.device)
+        return time.perf_counter()
+
+    def on_validation_epoch_start(self, trainer, pl_module) -> None:
+        if not trainer.sanity_checking and trainer.state.fn == "fit":
+            now = self._now(pl_module)
+            self._clock.setdefault("train_end", now)  # validation at epoch end follows the last train batch
+            self._clock["val_start"] = now
 
     def on_validation_end(self, trainer, pl_module) -> None:
         # After the module's epoch-end hook, so val/acc is logged; validation may skip epochs.
         if not trainer.sanity_checking and trainer.state.fn == "fit":
+            self._clock["val_end"] = self._now(pl_module)
             self._val = (trainer.current_epoch, self._values(trainer, ("val_loss", "val_acc")))
 
     # train/acc is logged in the module's on_train_epoch_end, which runs after the callbacks' one but
     # before ModelCheckpoint's: an epoch is recorded when its end-of-epoch checkpoint is saved (so the
     # checkpoint carries it), else when the next epoch starts or training ends.
     def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self._clock.setdefault("train_end", self._now(pl_module))
         self._ending = trainer.current_epoch
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
@@ -56,6 +75,7 @@ class EpochHistory(Callback):
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._record(trainer, trainer.current_epoch - 1)
+        self._clock = {"start": self._now(pl_module)}
 
     def on_train_end(self, trainer, pl_module) -> None:
         self._record(trainer, trainer.current_epoch - 1)
@@ -67,9 +87,16 @@ class EpochHistory(Callback):
         if row["train_acc"] is None:  # nothing trained in this process yet (a resumed run's first epoch)
             return
         val = self._val[1] if self._val is not None and self._val[0] == epoch else dict.fromkeys(("val_loss", "val_acc"))
-        self.epochs.append({"epoch": epoch + 1, **row, **val})  # 1-based, as summary.json counts epochs
+        self.epochs.append({"epoch": epoch + 1, **row, **val, **self._seconds()})  # 1-based, as summary.json counts epochs
         if trainer.is_global_zero:
             write_json_atomic(self.path, {"epochs": self.epochs})
+
+    def _seconds(self) -> dict:
+        return {"train_seconds": self._span("start", "train_end"), "val_seconds": self._span("val_start", "val_end")}
+
+    def _span(self, begin: str, end: str) -> float | None:
+        c = self._clock
+        return round(c[end] - c[begin], 3) if begin in c and end in c else None
 
     def _values(self, trainer, names) -> dict:
         metrics = trainer.callback_metrics
