@@ -37,3 +37,16 @@ def test_keras_rmsprop_matches_the_keras_formula():
     assert torch.allclose(w.detach(), expected, atol=1e-7)
     # A tiny gradient takes a tiny step, as in Keras (torch.optim.RMSprop would step by about lr * sqrt(10)).
     assert abs(w.detach()[1].item() + 2.0 - (-0.1 * 1e-4 / math.sqrt(0.1 * 1e-8 + 1e-7))) < 1e-6
+
+
+def test_peak_rss_is_this_process_not_a_larger_parent():
+    """summary.json's peak_rss_mib: a run started by a process that once held 400 MiB reports its own peak."""
+    import subprocess
+    import sys
+    child = ("import resource; from imdb_sentiment.memory import peak_rss_mib; "
+             "print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    parent = (f"import subprocess, sys; big = bytearray(400 * 2**20); big[::4096] = b'x' * len(big[::4096]); "
+              f"subprocess.run([sys.executable, '-c', {child!r}])")
+    out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=True).stdout
+    ours, inherited = map(int, out.split())
+    assert ours < 100 and inherited >= 400, out  # ru_maxrss alone would report the parent's 400 MiB

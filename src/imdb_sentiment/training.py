@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import resource
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from .data.cache import CacheMissError
 from .errors import UserError
 from .files import write_json_atomic
 from .hparams import log_hparams
+from .memory import peak_rss_mib
 from .models import SentimentClassifier, count_parameters
 from .requeue import cluster_plugins
 from .sweep_naming import job_dirname
@@ -122,7 +122,7 @@ def train(cfg: DictConfig) -> dict:
         "fit_seconds": round(fit_seconds, 2),
         "accelerator": type(trainer.accelerator).__name__.replace("Accelerator", "").lower(),
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,  # Linux reports KiB
+        "peak_rss_mib": peak_rss_mib(),
         "peak_gpu_mib": torch.cuda.max_memory_allocated() // 2**20 if torch.cuda.is_available() else None,
         "output_dir": str(out_dir),
     }
