@@ -2,7 +2,11 @@
 
 An entry is a folder ``<readable key>-<hash>/`` holding ``splits.npz``, ``tokenizer.json`` and
 ``meta.json``. It is built in a private temporary folder and renamed into place, so a reader
-sees either no entry or a complete one (rename is atomic on POSIX filesystems).
+sees either no entry or a complete one (rename is atomic on POSIX filesystems, NFS included).
+``meta.json`` is written last and lists every file's size and SHA-256; an entry that does not
+match it (a disk that lost data, a hand-edited file) is set aside with a warning and rebuilt.
+Processes that miss the same entry at once (a grid starting on a shared filesystem) take turns
+through a lock file (``cache_lock.py``): one encodes, the others wait and then read its entry.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +24,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from ..errors import UserError
+from .cache_lock import BuildLock
 from .ragged import Ragged
 
 log = logging.getLogger(__name__)
@@ -46,14 +52,29 @@ def load_or_build(cache_dir: str | os.PathLike, spec: dict,
     """The entry for ``spec``, built with ``build()`` if it is not cached yet and ``may_build``."""
     root = Path(cache_dir).expanduser()
     final = root / entry_name(spec)
-    if (final / DONE).is_file():
+    problem = check_entry(final)
+    if problem is None:
         return final
     if not may_build:
         raise CacheMissError(final)
-    log.info("Encoding IMDB from %s into the cache (%s)", spec["source"], final)
-    splits, tokenizer = build()
     root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=root))
+    with BuildLock(root / f".{final.name}.lock"):
+        problem = check_entry(final)  # another process may have built it while this one waited
+        if problem is None:
+            return final
+        if final.exists():
+            log.warning("Cache entry %s is damaged (%s); rebuilding it", final, problem)
+            _remove(final)
+        for leftover in root.glob(f".tmp-{final.name}-*"):  # from a builder killed mid-write; we hold the lock
+            shutil.rmtree(leftover, ignore_errors=True)
+        log.info("Encoding IMDB from %s into the cache (%s)", spec["source"], final)
+        _publish(final, spec, *build())
+    return final
+
+
+def _publish(final: Path, spec: dict, splits: dict[str, tuple[Ragged, np.ndarray]], tokenizer: Tokenizer) -> None:
+    """Write the entry in a private folder, then rename it into place: readers see all of it or nothing."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:
         arrays = {}
         for name, (ids, labels) in splits.items():
@@ -61,19 +82,53 @@ def load_or_build(cache_dir: str | os.PathLike, spec: dict,
         np.savez(tmp / "splits.npz", **arrays)
         tokenizer.save(str(tmp / "tokenizer.json"))
         meta = {"spec": spec, "sizes": {k: len(v[0]) for k, v in splits.items()},
-                "tokenizer_vocab": tokenizer.get_vocab_size()}
+                "tokenizer_vocab": tokenizer.get_vocab_size(),
+                "files": {f.name: _fingerprint(f) for f in sorted(tmp.iterdir())}}
         (tmp / DONE).write_text(json.dumps(meta, indent=1))
         for f in tmp.iterdir():  # on disk before the rename publishes the entry
             with f.open("rb") as fh:
                 os.fsync(fh.fileno())
         try:
             os.rename(tmp, final)
-        except OSError:  # another process finished the same entry first: keep theirs
-            if not (final / DONE).is_file():
+        except OSError:  # a builder that took over a lock it thought stale finished first: keep its entry
+            if check_entry(final) is not None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return final
+
+
+def check_entry(path: Path) -> str | None:
+    """None if ``path`` is a complete entry whose files match its manifest, else what is wrong."""
+    try:
+        meta = json.loads((path / DONE).read_text())
+    except FileNotFoundError:
+        return "no manifest" if path.exists() else "missing"
+    except (OSError, ValueError) as exc:
+        return f"unreadable manifest: {exc}"
+    for name, want in meta.get("files", {}).items():  # entries from before manifests had files are trusted
+        try:
+            got = _fingerprint(path / name)
+        except OSError:
+            return f"{name} is missing"
+        if got != want:
+            return f"{name} has {got['bytes']} bytes with SHA-256 {got['sha256'][:12]}, the manifest says " \
+                   f"{want.get('bytes')} bytes with {str(want.get('sha256'))[:12]}"
+    return None
+
+
+def _fingerprint(path: Path) -> dict:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return {"bytes": path.stat().st_size, "sha256": h.hexdigest()}
+
+
+def _remove(entry: Path) -> None:
+    """Rename first (atomic), then delete: a reader never sees a half-deleted entry under the real name."""
+    aside = entry.with_name(f".damaged-{entry.name}-{uuid.uuid4().hex[:8]}")
+    os.rename(entry, aside)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def load_entry(path: Path) -> tuple[dict[str, tuple[Ragged, np.ndarray]], dict]:
