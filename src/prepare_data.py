@@ -2,11 +2,17 @@
 
 Takes the same overrides as train.py; compute nodes without internet then only read the cache.
 """
+import sys
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
 from imdb_sentiment.cli import run_task
+from imdb_sentiment.override_check import check_override_keys
 from imdb_sentiment.prepare import prepare
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="prepare_data")
@@ -15,4 +21,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    run_task(check_override_keys, CONFIGS, "prepare_data", sys.argv[1:])  # a misspelt key: one line naming the closest ones
     main()

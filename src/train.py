@@ -1,9 +1,15 @@
 """Train one model, or a grid with -m:  python src/train.py [experiment=NAME] [key=value ...]"""
+import sys
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
 from imdb_sentiment.cli import run_task
+from imdb_sentiment.override_check import check_override_keys
 from imdb_sentiment.training import train
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
@@ -13,4 +19,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    run_task(check_override_keys, CONFIGS, "train", sys.argv[1:])  # a misspelt key: one line naming the closest ones
     main()

@@ -5,7 +5,7 @@ Each problem is reported as one ``ConfigError``: the key, the value and what is 
 from __future__ import annotations
 
 from hydra.utils import get_class
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from .data.ragged import SIDES
 from .data.sources import check_exists
@@ -63,6 +63,7 @@ def check_config(cfg: DictConfig) -> None:
     check_exists(src)
     _check_model(cfg)
     _positive_int(cfg, "trainer.max_epochs")
+    _check_strategy(cfg.trainer)
     lr = cfg.optimizer.get("lr")
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0:
         raise ConfigError("optimizer.lr", lr, "must be a positive number")
@@ -82,7 +83,32 @@ def _check_model(cfg: DictConfig) -> None:
     if "cell" in cfg.model:
         from .models.architectures import CELLS
         _choice("model.cell", cfg.model.cell, tuple(CELLS))
+    for key in ("bidirectional", "packed", "keras_init"):
+        if key in cfg.model and not isinstance(cfg.model[key], bool):
+            raise ConfigError(f"model.{key}", cfg.model[key], "must be true or false")
     for key in ("dropout", "spatial_dropout"):
         p = cfg.model.get(key)
         if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1):
             raise ConfigError(f"model.{key}", p, "must be a probability in [0, 1)")
+
+
+def _check_strategy(trainer: DictConfig) -> None:
+    strategy, devices, nodes = str(trainer.get("strategy") or ""), trainer.get("devices"), trainer.get("num_nodes", 1)
+    if strategy.startswith("ddp") and _is_int(devices) and _is_int(nodes) and devices * nodes == 1:
+        raise ConfigError("trainer.strategy", strategy, "needs more than one process, and trainer.devices x "
+                          "trainer.num_nodes is 1 (inside SLURM both come from the job); leave out trainer=ddp "
+                          "to train on one device")
+
+
+def check_resume_checkpoint(cfg: DictConfig) -> None:
+    """``ckpt_path`` must be a checkpoint of this project's train.py for the model this run builds."""
+    path = cfg.get("ckpt_path")
+    if not path:
+        return
+    from .trained_run import read_checkpoint  # torch.load: only when a checkpoint is named
+    theirs = read_checkpoint(path)["run_config"].get("model", {})
+    ours = OmegaConf.to_container(cfg.model, resolve=True)
+    differ = [k for k in sorted(set(theirs) & set(ours)) if theirs[k] != ours[k]]  # keys added since are not compared
+    if differ:
+        what = "; ".join(f"model.{k} is {theirs[k]} there, {ours[k]} here" for k in differ[:3])
+        raise ConfigError("ckpt_path", path, f"was saved by another model ({what}); resume it with the same model settings")

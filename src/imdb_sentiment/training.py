@@ -14,7 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from .checkpointing import AtomicCheckpointIO, resume_path
-from .config_checks import check_config
+from .config_checks import check_config, check_resume_checkpoint
 from .data.cache import CacheMissError
 from .errors import UserError
 from .files import write_json_atomic
@@ -79,6 +79,7 @@ def resume_from(cfg: DictConfig, out_dir: Path) -> str | None:
 def train(cfg: DictConfig) -> dict:
     """Fit, test with the best checkpoint, write ``summary.json`` and return it."""
     check_config(cfg)
+    check_resume_checkpoint(cfg)
     out_dir = Path(cfg.paths.output_dir)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
