@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from .errors import UserError
 
 LAST = "last.ckpt"  # ModelCheckpoint(save_last=True) writes it at the end of every validated epoch
 
@@ -24,14 +28,35 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             with tmp.open("rb") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
+        except (OSError, RuntimeError) as exc:  # torch's zip writer reports a full disk as a RuntimeError
+            free = shutil.disk_usage(path.parent).free / 2**20
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[0][:120]
+            raise UserError(f"cannot write checkpoint {path} ({why}); {free:.0f} MiB free on that disk: make room, "
+                            "or point paths.log_dir at a disk that has it") from None
         finally:
             tmp.unlink(missing_ok=True)
 
 
 def resume_path(output_dir: str | os.PathLike) -> Path | None:
-    """The run folder's last checkpoint, if a previous attempt of this run (a requeued job) left one."""
-    last = Path(output_dir) / "checkpoints" / LAST
-    return last if last.is_file() else None
+    """The newest intact checkpoint a previous attempt of this run (a requeued or killed job) left, if any:
+    ``last.ckpt``, else the others by modification time. Writes are atomic, so a damaged file means the
+    disk lost data; it is skipped. Temporary files of saves that were killed are removed."""
+    folder = Path(output_dir) / "checkpoints"
+    if not folder.is_dir():
+        return None
+    for tmp in folder.glob(".*.ckpt.tmp-*"):
+        tmp.unlink(missing_ok=True)
+    found = sorted(folder.glob("*.ckpt"), key=lambda p: (p.name == LAST, p.stat().st_mtime), reverse=True)
+    return next((p for p in found if intact(p)), None)
+
+
+def intact(path: Path) -> bool:
+    """Whether a checkpoint file is a complete archive (every member's CRC checks out)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.testzip() is None
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def rng_states() -> dict:

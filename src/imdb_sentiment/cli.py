@@ -1,6 +1,7 @@
 """What every entry point shares: user errors become one line on stderr and a non-zero exit."""
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -19,6 +20,13 @@ def run_task(task: Callable, *args):
     except BrokenPipeError:  # `report.py ... | head` closed the pipe: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
         sys.exit(0)
+    except OSError as exc:  # a full disk or quota: one line, like a config mistake
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror}{where}: make room, or point paths.log_dir / paths.cache_dir at a disk that has it",
+              file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
 
 
 def parse_assignments(argv: list[str], usage: str, keys: tuple[str, ...], repeatable: tuple[str, ...] = (),
