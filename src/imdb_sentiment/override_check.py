@@ -3,8 +3,8 @@
 Hydra answers ``data.batchsize=32`` with "Key 'batchsize' is not in struct". This check composes
 the config the command selects (every combination of swept config groups, up to a limit) and, for
 a key none of them has, raises one ``ConfigError`` with the nearest existing keys. Anything it
-cannot judge (flags that change the config source, syntax errors, unknown group options) is left
-to Hydra, whose own messages cover those.
+cannot judge (flags that change the config source, syntax errors) is left to Hydra. An unknown
+option of a config group (``model=transformer``) is answered here too, in the same one-line form.
 """
 from __future__ import annotations
 
@@ -40,6 +40,12 @@ def check_override_keys(config_dir: str | Path, config_name: str, argv: list[str
             continue  # Hydra's own settings, package moves, +additions and ~deletions
         if (config_dir / key).is_dir():
             choices = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
+            options = sorted(f.stem for f in (config_dir / key).glob("*.yaml"))
+            for choice in choices:
+                if choice != "null" and choice not in options:
+                    close = difflib.get_close_matches(choice, options, n=1, cutoff=0.6)
+                    hint = f" (did you mean {close[0]}?)" if close else ""
+                    raise ConfigError(key, choice, f"no such {key} config{hint}; one of {', '.join(options)}")
             groups.append([f"{key}={c}" for c in choices])
         else:
             keys.append(o)
