@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import torch
+from results_file import publish
 
 REPO = Path(__file__).resolve().parents[1]
 GRID = ["data.batch_size=16,32,64", "seed=1,2,3", "trainer.max_epochs=2"]
@@ -75,10 +76,7 @@ def main() -> None:
               "|---|" + "---|" * len(results)]
     for key in sorted(serial_runs):
         lines.append(f"| {key} | " + " | ".join(f"{runs[key]['test_acc']:.4f}" for _, runs in results.values()) + " |")
-    text = "\n".join(lines) + "\n"
-    result = REPO / "benchmarks" / "results" / f"grid-{'gpu' if torch.cuda.is_available() else 'cpu'}-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}.md"
-    result.write_text(text)
-    print(text + f"\nwritten to {result}")
+    publish(f"grid-{'gpu' if torch.cuda.is_available() else 'cpu'}", lines)
 
 
 if __name__ == "__main__":

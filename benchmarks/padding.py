@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import torch
+from results_file import publish
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = {
@@ -61,10 +62,7 @@ def main() -> None:
         lines.append(f"| {name} | {statistics.mean(val):.4f}; {', '.join(f'{v:.4f}' for v in val)} | "
                      f"{statistics.mean(test):.4f}; {', '.join(f'{v:.4f}' for v in test)} | {secs:.1f} | "
                      f"{max(r['peak_rss_mib'] for r in rs)} |")
-    text = "\n".join(lines) + "\n"
-    result = REPO / "benchmarks" / "results" / f"padding-{'gpu' if torch.cuda.is_available() else 'cpu'}-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}.md"
-    result.write_text(text)
-    print(text + f"\nwritten to {result}")
+    publish(f"padding-{'gpu' if torch.cuda.is_available() else 'cpu'}", lines)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 import imdb_sentiment  # noqa: F401  (registers the config resolvers)
+from results_file import publish
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULTS = {  # per device: data subset, epochs per run, repeats of each side
@@ -129,10 +130,7 @@ def main() -> None:
               f"whole run {ratio['wall']:.2f}, which adds start-up, the sanity check and checkpoints that the bare loop "
               "does not do). Medians over the counted epochs; every epoch:", "",
               f"- bare: {epoch_seconds('bare')}", f"- ours: {epoch_seconds('ours')}"]
-    text = "\n".join(lines) + "\n"
-    result = REPO / "benchmarks" / "results" / f"speed-{args.device}-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}.md"
-    result.write_text(text)
-    print(text + f"\nwritten to {result}")
+    publish(f"speed-{args.device}", lines)
 
 
 if __name__ == "__main__":

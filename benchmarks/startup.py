@@ -30,6 +30,7 @@ from hydra.utils import instantiate
 import imdb_sentiment  # noqa: F401  (registers the config resolvers)
 from imdb_sentiment.data.sources import load_raw_splits
 from imdb_sentiment.data.text_encoding import encode, fit_tokenizer
+from results_file import publish
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -137,10 +138,7 @@ def main() -> None:
              "| **2. reloading the cache** | | |", *table(results["reload"]),
              "| **3. train.py to its first step (warm cache)** | | |", *table(results["first"]),
              f"| (of which `import imdb_sentiment.training` in a fresh interpreter) | {imports:.2f} | |"]
-    text = "\n".join(lines) + "\n"
-    result = REPO / "benchmarks" / "results" / f"startup-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}.md"
-    result.write_text(text)
-    print(text + f"\nwritten to {result}")
+    publish("startup", lines)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,15 @@
+"""Where the benchmark scripts leave their tables: benchmarks/results/<name>-<date and time>.md, and the terminal."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def publish(name: str, lines: list[str]) -> Path:
+    text = "\n".join(lines) + "\n"
+    path = RESULTS / f"{name}-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}.md"
+    path.write_text(text)
+    print(text + f"\nwritten to {path}")
+    return path
