@@ -47,7 +47,7 @@ def test_local_parallel_launcher_runs_a_grid_concurrently(tmp_path, tiny_imdb):
     seeds = [json.loads((sweep / f"seed={s}" / "summary.json").read_text())["seed"] for s in (1, 2, 3)]
     assert seeds == [1, 2, 3]
     # Two ran at once: the launcher started #0 and #1 before either finished, and #2 only when a slot was free.
-    events = [line.split("] ", 1)[-1] for line in r.stdout.splitlines() if " started (pid " in line or " finished (exit" in line]
+    events = [line.split("] ", 1)[-1] for line in r.stdout.splitlines() if " started (pid " in line or " finished (" in line]
     order = [e.split(" ")[0] + (" started" if "started" in e else " finished") for e in events]
     assert set(order[:2]) == {"#0 started", "#1 started"}, order
     assert order.index("#2 started") > min(order.index("#0 finished"), order.index("#1 finished")), order
