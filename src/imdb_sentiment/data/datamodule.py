@@ -88,11 +88,12 @@ class IMDBDataModule(L.LightningDataModule):
         if self.entry is None:  # on other ranks prepare_data did not run: the key finds the entry
             self.entry = Path(self.cache_dir).expanduser() / cache.entry_name(self.spec)
         stored, _ = cache.load_entry(self.entry)
+        device = self._resident_device()
         for name, (ids, labels) in stored.items():
             if self.pad_mode == "fixed":
                 self.splits[name] = FixedLengthBatches(ids.pad(self.maxlen, self.padding, self.truncating), labels)
-                if self._resident_device() is not None:
-                    self.splits[name].to(self._resident_device())
+                if device is not None:
+                    self.splits[name].to(device)
             else:
                 self.splits[name] = DynamicLengthBatches(ids, labels, self.padding)
         if self.val_split == "test":  # the same batches, not a second copy
