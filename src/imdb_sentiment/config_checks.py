@@ -28,6 +28,16 @@ def _positive_int(cfg: DictConfig, key: str, optional: bool = False, minimum: in
         raise ConfigError(key, value, f"must be {what}" + (" or null" if optional else ""))
 
 
+def _booleans(cfg: DictConfig, section: str, keys: tuple[str, ...], optional: bool = False) -> None:
+    """Each ``section.key`` must be true or false; with ``optional`` a key the section lacks is fine."""
+    for key in keys:
+        if optional and key not in cfg[section]:
+            continue
+        value = cfg[section].get(key)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{section}.{key}", value, "must be true or false")
+
+
 def _choice(key: str, value, allowed) -> None:
     if value not in allowed:
         raise ConfigError(key, value, f"must be one of {', '.join(map(str, allowed))}")
@@ -44,9 +54,7 @@ def check_config(cfg: DictConfig) -> None:
     _positive_int(cfg, "data.maxlen", optional=d.pad_mode == "dynamic")
     _choice("data.padding", d.padding, SIDES)
     _choice("data.truncating", d.truncating, SIDES)
-    for key in ("bucket", "start_token"):
-        if not isinstance(d[key], bool):
-            raise ConfigError(f"data.{key}", d[key], "must be true or false")
+    _booleans(cfg, "data", ("bucket", "start_token"))
     if d.bucket and d.pad_mode != "dynamic":
         raise ConfigError("data.bucket", d.bucket, "length bucketing needs data.pad_mode=dynamic")
     _positive_int(cfg, "data.batch_size")
@@ -83,9 +91,7 @@ def _check_model(cfg: DictConfig) -> None:
     if "cell" in cfg.model:
         from .models.architectures import CELLS
         _choice("model.cell", cfg.model.cell, tuple(CELLS))
-    for key in ("bidirectional", "packed", "keras_init"):
-        if key in cfg.model and not isinstance(cfg.model[key], bool):
-            raise ConfigError(f"model.{key}", cfg.model[key], "must be true or false")
+    _booleans(cfg, "model", ("bidirectional", "packed", "keras_init"), optional=True)
     for key in ("dropout", "spatial_dropout"):
         p = cfg.model.get(key)
         if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1):
