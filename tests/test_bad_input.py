@@ -38,6 +38,7 @@ CATALOGUE = {
     "negative lr": ("train", ["optimizer.lr=-0.1"], "optimizer.lr=-0.1", "positive number"),
     "dropout 1.5": ("train", ["model=gru", "model.dropout=1.5"], "model.dropout=1.5", "probability in [0, 1)"),
     "unknown cell": ("train", ["model.cell=transformer"], "model.cell=transformer", "rnn, lstm, gru"),
+    "unknown pooling": ("train", ["model.pooling=attention"], "model.pooling=attention", "last, max, mean, max_mean"),
     "zero hidden": ("train", ["model.hidden_size=0"], "model.hidden_size=0", "positive integer"),
     "packed not a bool": ("train", ["model.packed=sometimes"], "model.packed=sometimes", "true or false"),
     "zero epochs": ("train", ["trainer.max_epochs=0"], "trainer.max_epochs=0", "positive integer"),

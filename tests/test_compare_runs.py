@@ -76,7 +76,7 @@ def test_hparams_are_in_the_event_files(grid):
         assert (hp["seed"].number_value, hp["data.batch_size"].number_value) == (s["seed"], s["batch_size"])
         assert (hp["optimizer.lr"].number_value, hp["data.vocab_size"].number_value) == (0.01, 100)
         assert hp["data.val_split"].number_value == 0.2 and hp["params"].number_value == s["params"]
-        assert hp["data.train_size"].string_value == "null"
+        assert hp["data.train_size"].string_value == "null" and hp["model.pooling"].string_value == "last"
         scalars = events.Tags()["scalars"]
         assert "hp_metric" not in scalars and {"train/acc", "val/acc", "val/loss", "test/acc"} <= set(scalars)
         assert events.Scalars("hp/best_val_acc")[-1].value == pytest.approx(s["best_val_acc"], abs=1e-6)

@@ -18,6 +18,9 @@ CASES = {  # config overrides -> (total params, recurrent-layer params or None),
     "bilstm_small": (["model=bilstm_small", *PRACTICUM], EMB_8000_32 + 16_640 + 65, 16_640),
     "stacked_lstm": (["model=stacked_lstm", *PRACTICUM], EMB_8000_32 + 16_640 + 33, 16_640),
     "subword_bilstm": (["data=imdb_subword", "model=subword_bilstm"], 598_209, 66_048),
+    # Embedding(30000,128) -> BiLSTM(64, sequences) -> [GlobalMax, GlobalAverage] -> Dense(1): the head reads 4 x 64
+    "best_bilstm": (["experiment=best_bilstm"], 3_840_000 + 98_816 + 257, 98_816),
+    "max pooling": (["model=gru", "model.pooling=max", *PRACTICUM], EMB_8000_32 + 6_240 + 33, 6_240),
 }
 
 
@@ -30,6 +33,7 @@ def test_exact_parameter_count_forward_backward(name, make_cfg):
     if recurrent is not None:
         assert count_parameters(net.rnn) == recurrent
     ids = torch.randint(0, cfg.data.vocab_size, (3, cfg.data.maxlen or 57))
+    ids[0] = 0  # an empty review still gives a finite logit and gradient
     logits = net(ids)
     assert logits.shape == (3,)
     logits.sum().backward()
@@ -77,20 +81,42 @@ def test_mlp_rejects_other_lengths(make_cfg):
         net(torch.zeros(2, 150, dtype=torch.long))
 
 
-@pytest.mark.parametrize("model", ["bilstm", "gru", "stacked_lstm"])
-def test_packed_skips_padding_on_either_side(model, make_cfg):
+@pytest.mark.parametrize("model,pooling", [("bilstm", "last"), ("gru", "last"), ("stacked_lstm", "last"),
+                                           ("bilstm", "max_mean"), ("gru", "mean")])
+def test_packed_skips_padding_on_either_side(model, pooling, make_cfg):
     """model.packed: a review's logit is the same alone, pre-padded or post-padded inside a longer batch."""
-    net = instantiate(make_cfg(f"model={model}", "model.packed=true", "data.vocab_size=100").model).eval()
+    net = instantiate(make_cfg(f"model={model}", "model.packed=true", f"model.pooling={pooling}",
+                               "data.vocab_size=100").model).eval()
     reviews = [torch.randint(1, 100, (n,)) for n in (7, 30, 1)]
     with torch.no_grad():
         alone = torch.stack([net(r[None])[0] for r in reviews])
+        batches = {}
         for side in ("pre", "post"):
-            batch = torch.zeros(3, 30, dtype=torch.long)
+            batch = batches[side] = torch.zeros(3, 30, dtype=torch.long)
             for i, r in enumerate(reviews):
                 batch[i, 30 - len(r):] = r if side == "pre" else 0
                 if side == "post":
                     batch[i, :len(r)] = r
             assert torch.allclose(net(batch), alone, atol=1e-5), side
-        unpacked = instantiate(make_cfg(f"model={model}", "data.vocab_size=100").model).eval()
+        unpacked = instantiate(make_cfg(f"model={model}", f"model.pooling={pooling}", "data.vocab_size=100").model).eval()
         unpacked.load_state_dict(net.state_dict())
-        assert not torch.allclose(unpacked(batch), alone, atol=1e-3)  # without packing the padding is read
+        # without packing, the forward pass reads the pre-padding before the review (pooling leaves out only
+        # the padding's own positions, so a one-way model's post-padding would not show)
+        assert not torch.allclose(unpacked(batches["pre"]), alone, atol=1e-3)
+
+
+def test_pooling_reads_only_the_reviews_own_positions(make_cfg):
+    """Unpacked max_mean pooling: max and mean of the BiLSTM outputs over the non-padding positions only."""
+    net = instantiate(make_cfg("model=bilstm", "model.num_layers=1", "model.pooling=max_mean",
+                               "data.vocab_size=100").model).eval()
+    ids = torch.randint(1, 100, (2, 12))
+    ids[0, :5] = 0  # pre-padding
+    ids[1, 9:] = 0  # post-padding
+    with torch.no_grad():
+        seq, _ = net.rnn(net.embedding(ids))
+        expected = []
+        for row, own in zip(seq, [slice(5, 12), slice(0, 9)]):
+            expected.append(torch.cat([row[own].amax(0), row[own].mean(0)]))
+        assert torch.allclose(net(ids), net.head(torch.stack(expected)).squeeze(-1), atol=1e-6)
+        # the padding's own outputs would change both: they are large enough to win the max here
+        assert not torch.allclose(net(ids), net.head(torch.cat([seq.amax(1), seq.mean(1)], -1)).squeeze(-1))

@@ -88,9 +88,11 @@ def _check_model(cfg: DictConfig) -> None:
     for key in ("embed_dim", "hidden_size", "num_layers"):
         if key in cfg.model:
             _positive_int(cfg, f"model.{key}")
+    from .models.architectures import CELLS, POOLINGS
     if "cell" in cfg.model:
-        from .models.architectures import CELLS
         _choice("model.cell", cfg.model.cell, tuple(CELLS))
+    if "pooling" in cfg.model:
+        _choice("model.pooling", cfg.model.pooling, POOLINGS)
     _booleans(cfg, "model", ("bidirectional", "packed", "keras_init"), optional=True)
     for key in ("dropout", "spatial_dropout"):
         p = cfg.model.get(key)

@@ -10,6 +10,7 @@ from ..data.text_encoding import PAD_ID
 from .keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+POOLINGS = ("last", "max", "mean", "max_mean")
 
 
 def dense_head(in_features: int, hidden: Sequence[int], dropout: float) -> nn.Sequential:
@@ -23,26 +24,32 @@ def dense_head(in_features: int, hidden: Sequence[int], dropout: float) -> nn.Se
 
 
 class RecurrentClassifier(nn.Module):
-    """Embedding -> [SpatialDropout1D] -> (Bi)RNN/LSTM/GRU stack -> last state -> [Dropout] -> Dense head.
+    """Embedding -> [SpatialDropout1D] -> (Bi)RNN/LSTM/GRU stack -> pooling -> [Dropout] -> Dense head.
 
-    Like Keras without masking, the last state is the one after the final time step, so
-    pre-padding (the default) puts the review's own last word next to it. With ``packed`` the
-    padding (id 0, on either side) is skipped instead: each direction runs over the review's own
-    ids only, as with a Keras ``mask_zero`` embedding.
+    ``pooling="last"`` (the notebooks) reads the state after the final time step: like Keras
+    without masking, so pre-padding (the default) puts the review's own last word next to it.
+    ``max``, ``mean`` and ``max_mean`` (both, concatenated) pool the top layer's outputs over the
+    review's own positions (padding id 0 is left out), as Keras' ``return_sequences=True`` +
+    ``GlobalMaxPooling1D`` with a mask: every word's state reaches the head, not only the last.
+    With ``packed`` the padding (on either side) is skipped by the recurrence as well: each
+    direction runs over the review's own ids only, as with a Keras ``mask_zero`` embedding.
     """
 
     requires_fixed_length = False
 
     def __init__(self, vocab_size: int, embed_dim: int, cell: str, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, spatial_dropout: float = 0.0, dropout: float = 0.0,
-                 dense: Sequence[int] = (), keras_init: bool = True, packed: bool = False):
+                 dense: Sequence[int] = (), keras_init: bool = True, packed: bool = False, pooling: str = "last"):
         super().__init__()
-        self.packed = packed
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling={pooling!r}: must be one of {', '.join(POOLINGS)}")
+        self.packed, self.pooling = packed, pooling
         self.embedding = nn.Embedding(vocab_size, embed_dim)
         self.spatial_dropout = SpatialDropout1D(spatial_dropout)
         self.rnn = drop_recurrent_bias(CELLS[cell](embed_dim, hidden_size, num_layers=num_layers,
                                                    bidirectional=bidirectional, batch_first=True))
-        self.head = dense_head(hidden_size * (2 if bidirectional else 1), dense, dropout)
+        features = hidden_size * (2 if bidirectional else 1) * (2 if pooling == "max_mean" else 1)
+        self.head = dense_head(features, dense, dropout)
         if keras_init:
             keras_init_(self)
         if cell == "gru":
@@ -55,10 +62,30 @@ class RecurrentClassifier(nn.Module):
         x = self.spatial_dropout(self.embedding(ids))
         if self.packed:
             x = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, h = self.rnn(x)
-        h = h[0] if isinstance(h, tuple) else h  # LSTM returns (h, c)
-        last = torch.cat([h[-2], h[-1]], dim=-1) if self.rnn.bidirectional else h[-1]
-        return self.head(last).squeeze(-1)
+        seq, h = self.rnn(x)
+        if self.pooling == "last":
+            h = h[0] if isinstance(h, tuple) else h  # LSTM returns (h, c)
+            features = torch.cat([h[-2], h[-1]], dim=-1) if self.rnn.bidirectional else h[-1]
+        elif self.packed:
+            seq, _ = nn.utils.rnn.pad_packed_sequence(seq, batch_first=True, total_length=ids.shape[1])
+            keep = torch.arange(ids.shape[1], device=ids.device) < lengths.to(ids.device)[:, None]
+            features = pool_over_time(seq, keep, self.pooling)
+        else:
+            keep = ids != PAD_ID
+            keep[:, -1] |= ~keep.any(1)  # an empty review pools its last (padding) position, not nothing
+            features = pool_over_time(seq, keep, self.pooling)
+        return self.head(features).squeeze(-1)
+
+
+def pool_over_time(seq: torch.Tensor, keep: torch.Tensor, how: str) -> torch.Tensor:
+    """Max and/or mean of ``seq`` ``[batch, time, features]`` over the positions where ``keep`` is true."""
+    keep = keep[..., None]
+    parts = []
+    if how in ("max", "max_mean"):
+        parts.append(seq.masked_fill(~keep, torch.finfo(seq.dtype).min).amax(1))
+    if how in ("mean", "max_mean"):
+        parts.append((seq * keep).sum(1) / keep.sum(1).to(seq.dtype))
+    return torch.cat(parts, dim=-1)
 
 
 def left_aligned(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
