@@ -31,7 +31,9 @@ TARGETS = {
     "practicum_bilstm": ("test", 0.8760),
     "practicum_stacked": ("test", 0.8753),
     "subword_bilstm": ("test", None),
+    "best_bilstm": ("test", 0.90),  # issue 6: beyond the notebooks
 }
+SLACK = {"best_bilstm": 0.0}  # met = mean >= target - slack; a notebook's figure is met within 1 point
 
 
 def run(preset: str, seed: int, source: str, out: Path, extra: list[str]) -> dict:
@@ -80,7 +82,7 @@ def main() -> None:
             lines.append(f"| {preset} | {metric} | {target} | 0 | failed | | | | |")
             continue
         mean = statistics.mean(vals)
-        verdict = "" if target is None else (" met" if mean >= target - 0.01 else " below")
+        verdict = "" if target is None else (" met" if mean >= target - SLACK.get(preset, 0.01) else " below")
         lines.append(f"| {preset} | {metric} | {target or '-'} | {len(vals)} | {mean:.4f}{verdict} | "
                      f"{', '.join(f'{v:.4f}' for v in vals)} | {', '.join(str(r['best_epoch']) for r in mine)} | "
                      f"{statistics.mean(r['wall_s'] for r in mine):.0f} | {max(r.get('peak_rss_mib', 0) for r in mine)} |")

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 import torch
 from results_file import publish
+from train_run import REPO, train
 
-REPO = Path(__file__).resolve().parents[1]
+
 VARIANTS = {
     "fixed maxlen (default)": [],
     "dynamic + buckets": ["data.pad_mode=dynamic", "data.bucket=true"],
@@ -41,16 +40,10 @@ def main() -> None:
     rows = {name: [] for name in VARIANTS}
     for seed in args.seeds:
         for i, (name, extra) in enumerate(VARIANTS.items()):
-            run_dir = out / f"v{i}-seed{seed}"
-            cmd = [sys.executable, "src/train.py", f"data.source={args.source}", f"seed={seed}", *extra, *args.overrides,
-                   f"hydra.run.dir={run_dir}", "callbacks.progress_bar.refresh_rate=0"]
-            with (out / f"v{i}-seed{seed}.log").open("w") as log:
-                if subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT).returncode:
-                    sys.exit(f"{name}, seed {seed} failed; see {out / f'v{i}-seed{seed}.log'}")
-            summary = json.loads((run_dir / "summary.json").read_text())
-            epochs = json.loads((run_dir / "metrics.json").read_text())["epochs"]
-            rows[name].append({**summary, "train_seconds": [e["train_seconds"] for e in epochs]})
-            print(name, seed, summary["best_val_acc"], summary["test_acc"], rows[name][-1]["train_seconds"], flush=True)
+            rows[name].append(train(out / f"v{i}-seed{seed}", [f"data.source={args.source}", f"seed={seed}",
+                                                                 *extra, *args.overrides]))
+            r = rows[name][-1]
+            print(name, seed, r["best_val_acc"], r["test_acc"], r["train_seconds"], flush=True)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     lines = [f"# Padding: fixed maxlen vs dynamic with buckets, {dt.date.today()} on {device}", "",
              f"Command: `python benchmarks/padding.py {' '.join(sys.argv[1:])}`; seeds {args.seeds}", "",

@@ -1,0 +1,76 @@
+"""What each part of a preset gives: the preset, then the preset with one change undone, over seeds.
+
+    python benchmarks/ablation.py --seeds 1 2 3                                   # best_bilstm, full data
+    python benchmarks/ablation.py --seeds 1 -- trainer.max_epochs=3 trainer.accelerator=cpu   # the CPU proxy
+
+Every variant is `src/train.py experiment=<preset> <its overrides> <the extra overrides>`; variants take
+turns seed by seed so that drift of the machine hits all of them. Choices are read from the
+validation column (a split of train); the test column is reported, never used to choose.
+Writes benchmarks/results/ablation-<device>-<date>.md.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+from results_file import publish
+from train_run import REPO, train
+
+# name -> overrides on top of the preset; the first is the preset itself
+VARIANTS = {
+    "best_bilstm": [],
+    "pooling=last (the notebooks' last state)": ["model.pooling=last"],
+    "maxlen=200 (the notebooks')": ["data.maxlen=200"],
+    "vocab_size=20000 (the notebooks')": ["data.vocab_size=20000"],
+    "no dropout": ["model.spatial_dropout=0", "model.dropout=0"],
+    "keras-io BiLSTM (2 x 64, last state, maxlen 200, batch 32)": [  # replaces the preset
+        "experiment=keras_bilstm", "data.val_split=0.2", "callbacks=early_stopping", "callbacks.early_stopping.patience=2"],
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", default="best_bilstm")
+    ap.add_argument("--variants", nargs="+", type=int, help="indices into VARIANTS (default: all)")
+    ap.add_argument("--source", default=str(REPO.parent / "shared" / "data" / "imdb"))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--out", default=str(REPO / "benchmarks" / "runs"))
+    ap.add_argument("overrides", nargs="*", help="train.py overrides for every run (after --)")
+    args = ap.parse_args()
+    chosen = [list(VARIANTS)[i] for i in (args.variants or range(len(VARIANTS)))]
+    out = Path(args.out) / f"ablation-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"
+    out.mkdir(parents=True)
+    rows = {name: [] for name in chosen}
+    for seed in args.seeds:
+        for name in chosen:
+            i = list(VARIANTS).index(name)
+            own = VARIANTS[name]
+            preset = [] if any(o.startswith("experiment=") for o in own) else [f"experiment={args.preset}"]
+            overrides = [*preset, f"data.source={args.source}", f"seed={seed}", *own, *args.overrides]
+            rows[name].append(train(out / f"v{i}-seed{seed}", overrides))
+            r = rows[name][-1]
+            print(name, seed, r["best_val_acc"], r["best_epoch"], r["test_acc"], r["val_acc_by_epoch"], flush=True)
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    lines = [f"# Ablation of {args.preset}: {dt.date.today()} on {device}", "",
+             f"Command: `python benchmarks/ablation.py {' '.join(sys.argv[1:])}`; seeds {args.seeds}", "",
+             "Choose on the validation column; the test column is reported, not used to choose.", "",
+             "| variant | best val acc (mean; per seed) | best epoch | val acc by epoch (seed 1st) | test acc (mean; per seed) "
+             "| train s / epoch (median) | peak RSS MiB | peak GPU MiB |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, rs in rows.items():
+        val, test = [r["best_val_acc"] for r in rs], [r["test_acc"] for r in rs]
+        secs = statistics.median(s for r in rs for s in r["train_seconds"])
+        lines.append(f"| {name} | {statistics.mean(val):.4f}; {', '.join(f'{v:.4f}' for v in val)} | "
+                     f"{', '.join(str(r['best_epoch']) for r in rs)} | "
+                     f"{', '.join(f'{v:.4f}' for v in rs[0]['val_acc_by_epoch'])} | "
+                     f"{statistics.mean(test):.4f}; {', '.join(f'{v:.4f}' for v in test)} | {secs:.1f} | "
+                     f"{max(r['peak_rss_mib'] for r in rs)} | {max(r.get('peak_gpu_mib') or 0 for r in rs)} |")
+    publish(f"ablation-{'gpu' if torch.cuda.is_available() else 'cpu'}", lines)
+
+
+if __name__ == "__main__":
+    main()
