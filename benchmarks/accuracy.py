@@ -32,8 +32,9 @@ TARGETS = {
     "practicum_stacked": ("test", 0.8753),
     "subword_bilstm": ("test", None),
     "best_bilstm": ("test", 0.90),  # issue 6: beyond the notebooks
+    "best_bigram_bag": ("test", 0.90),
 }
-SLACK = {"best_bilstm": 0.0}  # met = mean >= target - slack; a notebook's figure is met within 1 point
+SLACK = {"best_bilstm": 0.0, "best_bigram_bag": 0.0}  # met = mean >= target - slack; a notebook's figure is met within 1 point
 
 
 def run(preset: str, seed: int, source: str, out: Path, extra: list[str]) -> dict:

@@ -39,6 +39,7 @@ CATALOGUE = {
     "dropout 1.5": ("train", ["model=gru", "model.dropout=1.5"], "model.dropout=1.5", "probability in [0, 1)"),
     "unknown cell": ("train", ["model.cell=transformer"], "model.cell=transformer", "rnn, lstm, gru"),
     "unknown pooling": ("train", ["model.pooling=attention"], "model.pooling=attention", "last, max, mean, max_mean"),
+    "negative buckets": ("train", ["model=ngram_bag", "model.buckets=-1"], "model.buckets=-1", "integer >= 0"),
     "zero hidden": ("train", ["model.hidden_size=0"], "model.hidden_size=0", "positive integer"),
     "packed not a bool": ("train", ["model.packed=sometimes"], "model.packed=sometimes", "true or false"),
     "zero epochs": ("train", ["trainer.max_epochs=0"], "trainer.max_epochs=0", "positive integer"),

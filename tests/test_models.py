@@ -20,6 +20,8 @@ CASES = {  # config overrides -> (total params, recurrent-layer params or None),
     "subword_bilstm": (["data=imdb_subword", "model=subword_bilstm"], 598_209, 66_048),
     # Embedding(30000,128) -> BiLSTM(64, sequences) -> [GlobalMax, GlobalAverage] -> Dense(1): the head reads 4 x 64
     "best_bilstm": (["experiment=best_bilstm"], 3_840_000 + 98_816 + 257, 98_816),
+    # Embedding(30000 + 262144 hashed pairs, 50) -> mean -> Dense(1)
+    "best_bigram_bag": (["experiment=best_bigram_bag"], (30_000 + 262_144) * 50 + 51, None),
     "max pooling": (["model=gru", "model.pooling=max", *PRACTICUM], EMB_8000_32 + 6_240 + 33, 6_240),
 }
 
@@ -120,3 +122,21 @@ def test_pooling_reads_only_the_reviews_own_positions(make_cfg):
         assert torch.allclose(net(ids), net.head(torch.stack(expected)).squeeze(-1), atol=1e-6)
         # the padding's own outputs would change both: they are large enough to win the max here
         assert not torch.allclose(net(ids), net.head(torch.cat([seq.amax(1), seq.mean(1)], -1)).squeeze(-1))
+
+
+def test_ngram_bag_averages_words_and_hashed_pairs_leaving_out_padding(make_cfg):
+    net = instantiate(make_cfg("model=ngram_bag", "data.vocab_size=100", "model.buckets=1000").model).eval()
+    review = torch.tensor([5, 7, 9])
+    grams = net.ngram_ids(review[None])[0]
+    pairs = [100 + (5 * 1_000_003 + 7) % 1000, 100 + (7 * 1_000_003 + 9) % 1000]
+    assert grams.tolist() == [5, 7, 9, *pairs]
+    with torch.no_grad():
+        expected = net.head(net.embedding.weight[grams].mean(0)).squeeze(-1)
+        assert torch.allclose(net(review[None]), expected[None], atol=1e-6)
+        pre, post = torch.zeros(2, 8, dtype=torch.long), torch.zeros(1, 8, dtype=torch.long)
+        pre[0, 5:], post[0, :3] = review, review
+        assert torch.allclose(net(pre)[0], expected, atol=1e-6)  # no pair touches the padding
+        assert torch.allclose(net(post)[0], expected, atol=1e-6)
+        assert torch.isfinite(net(pre)[1])  # an empty review
+    words_only = instantiate(make_cfg("model=ngram_bag", "data.vocab_size=100", "model.buckets=0").model)
+    assert words_only.ngram_ids(review[None])[0].tolist() == [5, 7, 9, 0, 0]

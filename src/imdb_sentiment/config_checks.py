@@ -88,6 +88,8 @@ def _check_model(cfg: DictConfig) -> None:
     for key in ("embed_dim", "hidden_size", "num_layers"):
         if key in cfg.model:
             _positive_int(cfg, f"model.{key}")
+    if "buckets" in cfg.model:
+        _positive_int(cfg, "model.buckets", minimum=0)
     from .models.architectures import CELLS, POOLINGS
     if "cell" in cfg.model:
         _choice("model.cell", cfg.model.cell, tuple(CELLS))

@@ -1,4 +1,4 @@
-from .architectures import FlattenMLP, RecurrentClassifier, count_parameters
+from .architectures import FlattenMLP, NgramBag, RecurrentClassifier, count_parameters
 from .classifier import SentimentClassifier
 
-__all__ = ["FlattenMLP", "RecurrentClassifier", "SentimentClassifier", "count_parameters"]
+__all__ = ["FlattenMLP", "NgramBag", "RecurrentClassifier", "SentimentClassifier", "count_parameters"]

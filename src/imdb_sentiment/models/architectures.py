@@ -117,5 +117,43 @@ class FlattenMLP(nn.Module):
         return self.mlp(self.embedding(ids).flatten(1)).squeeze(-1)
 
 
+class NgramBag(nn.Module):
+    """Embedding of every word and every hashed word pair -> mean over the review -> Dense head.
+
+    fastText's classifier (Joulin et al. 2017): a bag of n-grams, order kept only inside a pair.
+    Word ids keep their rows; a pair of neighbouring words ``(a, b)`` takes row
+    ``vocab_size + (a * 1000003 + b) mod buckets``, so the pair table needs no vocabulary (rare
+    pairs share rows) and a checkpoint encodes new text with the word tokenizer alone. Padding
+    (id 0), and a pair that touches it, is left out of the mean. Any padding mode works.
+    """
+
+    requires_fixed_length = False
+    PRIME = 1_000_003
+
+    def __init__(self, vocab_size: int, embed_dim: int, buckets: int, dense: Sequence[int] = (),
+                 dropout: float = 0.0, keras_init: bool = True):
+        super().__init__()
+        self.vocab_size, self.buckets = vocab_size, buckets
+        self.embedding = nn.Embedding(vocab_size + buckets, embed_dim, padding_idx=PAD_ID)
+        self.head = dense_head(embed_dim, dense, dropout)
+        if keras_init:
+            keras_init_(self)
+        with torch.no_grad():
+            self.embedding.weight[PAD_ID] = 0  # the padding row adds nothing to a sum
+
+    def ngram_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        """``[batch, time]`` word ids -> ``[batch, 2 time - 1]``: the words, then their pairs; padding is 0."""
+        ids = ids.long()  # a * PRIME needs 64 bits
+        a, b = ids[:, :-1], ids[:, 1:]
+        pairs = self.vocab_size + (a * self.PRIME + b) % self.buckets if self.buckets else torch.zeros_like(a)
+        pairs = pairs.masked_fill((a == PAD_ID) | (b == PAD_ID), PAD_ID)
+        return torch.cat([ids, pairs], dim=1)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        grams = self.ngram_ids(ids)
+        count = (grams != PAD_ID).sum(1, keepdim=True).clamp_(min=1)
+        return self.head(self.embedding(grams).sum(1) / count).squeeze(-1)
+
+
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
