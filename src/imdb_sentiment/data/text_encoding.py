@@ -66,6 +66,14 @@ def _words(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[pa.Array,
     n, k = len(col), max(1, min(os.cpu_count() or 1, len(col) // 1000))
     with ThreadPoolExecutor(k) as pool:
         normalised = list(pool.map(_normalise, [col.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)]))
+    # Outside the Basic Multilingual Plane, Arrow's RE2 and tokenizers' regex know different Unicode versions
+    # (U+116D0, new in Unicode 16, is a word character to one only): such rows take the tokenizer's own normaliser.
+    astral = pc.fill_null(pc.match_substring_regex(col, r"[\x{10000}-\x{10FFFF}]"), False).to_numpy(zero_copy_only=False)
+    if astral.any():
+        rows, normaliser = pa.chunked_array(normalised, type=pa.large_string()).to_pylist(), new_tokenizer("word")[0].normalizer
+        for i in np.flatnonzero(astral):
+            rows[i] = normaliser.normalize_str(col[i].as_py())
+        normalised = [pa.array(rows, type=pa.large_string())]
     lists = pc.utf8_split_whitespace(pa.chunked_array(normalised, type=pa.large_string())).combine_chunks()
     words, parents = pc.list_flatten(lists), pc.list_parent_indices(lists)
     keep = pc.greater(pc.utf8_length(words), 0)  # split leaves one "" for a text with no words
