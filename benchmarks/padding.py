@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import torch
-from results_file import publish
+from results_file import mean_and_seeds, publish
 from train_run import REPO, train
 
 
@@ -52,8 +52,8 @@ def main() -> None:
     for name, rs in rows.items():
         val, test = [r["best_val_acc"] for r in rs], [r["test_acc"] for r in rs]
         secs = statistics.median(s for r in rs for s in r["train_seconds"])
-        lines.append(f"| {name} | {statistics.mean(val):.4f}; {', '.join(f'{v:.4f}' for v in val)} | "
-                     f"{statistics.mean(test):.4f}; {', '.join(f'{v:.4f}' for v in test)} | {secs:.1f} | "
+        lines.append(f"| {name} | {mean_and_seeds(val)} | "
+                     f"{mean_and_seeds(test)} | {secs:.1f} | "
                      f"{max(r['peak_rss_mib'] for r in rs)} |")
     publish(f"padding-{'gpu' if torch.cuda.is_available() else 'cpu'}", lines)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -13,3 +14,8 @@ def publish(name: str, lines: list[str]) -> Path:
     path.write_text(text)
     print(text + f"\nwritten to {path}")
     return path
+
+
+def mean_and_seeds(values: list[float]) -> str:
+    """A table cell: the mean, then each seed's value."""
+    return f"{statistics.mean(values):.4f}; {', '.join(f'{v:.4f}' for v in values)}"
