@@ -1,11 +1,11 @@
-"""The LightningModule's metric and the Keras optimizer, checked against hand-computed values."""
+"""The LightningModule's metric and the Keras-style optimizers, checked against hand-computed values."""
 import math
 
 import torch
 from torch import nn
 
 from imdb_sentiment.models import SentimentClassifier
-from imdb_sentiment.models.optim import KerasRMSprop
+from imdb_sentiment.models.optim import KerasRMSprop, LazyAdam
 
 
 class Fixed(nn.Module):
@@ -37,6 +37,40 @@ def test_keras_rmsprop_matches_the_keras_formula():
     assert torch.allclose(w.detach(), expected, atol=1e-7)
     # A tiny gradient takes a tiny step, as in Keras (torch.optim.RMSprop would step by about lr * sqrt(10)).
     assert abs(w.detach()[1].item() + 2.0 - (-0.1 * 1e-4 / math.sqrt(0.1 * 1e-8 + 1e-7))) < 1e-6
+
+
+def _embedding_steps(opt_cls, sparse, batches, **kw):
+    torch.manual_seed(0)
+    emb = nn.EmbeddingBag(6, 3, mode="mean", padding_idx=0, sparse=sparse)
+    opt = opt_cls(emb.parameters(), lr=0.1, eps=1e-7, **kw)
+    for ids in batches:
+        opt.zero_grad()
+        (emb(ids) * torch.tensor([1.0, -2.0, 0.5])).sum().backward()
+        opt.step()
+    return emb.weight.detach()
+
+
+def test_lazy_adam_moves_only_touched_rows_like_sparse_adam():
+    batches = [torch.tensor([[1, 2, 2, 0]]), torch.tensor([[3, 0, 0, 0]]), torch.tensor([[1, 3, 0, 0]])]
+    ours = _embedding_steps(LazyAdam, True, batches)
+    assert torch.allclose(ours, _embedding_steps(torch.optim.SparseAdam, True, batches), atol=1e-6)
+    # Row 2 was seen in the first batch only; dense Adam keeps moving it on momentum, LazyAdam does not.
+    after_first = _embedding_steps(LazyAdam, True, batches[:1])
+    assert torch.equal(ours[2], after_first[2]) and torch.equal(ours[[0, 4, 5]], after_first[[0, 4, 5]])
+    assert not torch.equal(_embedding_steps(torch.optim.Adam, False, batches)[2],
+                           _embedding_steps(torch.optim.Adam, False, batches[:1])[2])
+
+
+def test_lazy_adam_on_dense_gradients_is_keras_adam():
+    w = nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = LazyAdam([w], lr=0.1, eps=1e-7)
+    m, v, expected = torch.zeros(2), torch.zeros(2), torch.tensor([1.0, -2.0])
+    for t, g in enumerate((torch.tensor([0.5, 1e-4]), torch.tensor([-0.2, 0.0]), torch.tensor([0.3, 2.0])), 1):
+        w.grad = g.clone()
+        opt.step()
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        expected = expected - 0.1 * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (v.sqrt() + 1e-7)
+    assert torch.allclose(w.detach(), expected, atol=1e-6)
 
 
 def test_peak_rss_is_this_process_not_a_larger_parent():

@@ -95,11 +95,28 @@ def _check_model(cfg: DictConfig) -> None:
         _choice("model.cell", cfg.model.cell, tuple(CELLS))
     if "pooling" in cfg.model:
         _choice("model.pooling", cfg.model.pooling, POOLINGS)
-    _booleans(cfg, "model", ("bidirectional", "packed", "keras_init"), optional=True)
+    _booleans(cfg, "model", ("bidirectional", "packed", "keras_init", "sparse"), optional=True)
+    if cfg.model.get("sparse"):
+        _check_sparse_gradients(cfg)
     for key in ("dropout", "spatial_dropout"):
         p = cfg.model.get(key)
         if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1):
             raise ConfigError(f"model.{key}", p, "must be a probability in [0, 1)")
+
+
+SPARSE_OPTIMIZERS = ("imdb_sentiment.models.optim.LazyAdam", "torch.optim.SGD", "torch.optim.Adagrad")
+
+
+def _check_sparse_gradients(cfg: DictConfig) -> None:
+    """A sparse embedding gradient is refused by Adam and RMSprop, and by gradient-norm clipping."""
+    target = cfg.optimizer.get("_target_")
+    if target not in SPARSE_OPTIMIZERS:
+        raise ConfigError("optimizer._target_", target, "cannot take model.sparse=true's sparse gradients; use "
+                          "optimizer=lazy_adam (or " + " / ".join(SPARSE_OPTIMIZERS[1:]) + "), or model.sparse=false")
+    clip = cfg.trainer.get("gradient_clip_val")
+    if clip:
+        raise ConfigError("trainer.gradient_clip_val", clip, "must be null with model.sparse=true (PyTorch cannot "
+                          "take the norm of a sparse gradient)")
 
 
 def _check_strategy(trainer: DictConfig) -> None:

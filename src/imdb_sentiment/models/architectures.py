@@ -124,17 +124,20 @@ class NgramBag(nn.Module):
     Word ids keep their rows; a pair of neighbouring words ``(a, b)`` takes row
     ``vocab_size + (a * 1000003 + b) mod buckets``, so the pair table needs no vocabulary (rare
     pairs share rows) and a checkpoint encodes new text with the word tokenizer alone. Padding
-    (id 0), and a pair that touches it, is left out of the mean. Any padding mode works.
+    (id 0), and a pair that touches it, is left out of the mean (``EmbeddingBag``'s ``padding_idx``), so
+    any padding mode works. ``sparse`` gives the table a sparse gradient: a step then costs the rows the
+    batch touched, with an optimizer that takes one (``optimizer=lazy_adam``).
     """
 
     requires_fixed_length = False
     PRIME = 1_000_003
 
     def __init__(self, vocab_size: int, embed_dim: int, buckets: int, dense: Sequence[int] = (),
-                 dropout: float = 0.0, keras_init: bool = True):
+                 dropout: float = 0.0, keras_init: bool = True, sparse: bool = False):
         super().__init__()
         self.vocab_size, self.buckets = vocab_size, buckets
-        self.embedding = nn.Embedding(vocab_size + buckets, embed_dim, padding_idx=PAD_ID)
+        self.embedding = nn.EmbeddingBag(vocab_size + buckets, embed_dim, mode="mean", padding_idx=PAD_ID,
+                                         sparse=sparse)
         self.head = dense_head(embed_dim, dense, dropout)
         if keras_init:
             keras_init_(self)
@@ -150,9 +153,7 @@ class NgramBag(nn.Module):
         return torch.cat([ids, pairs], dim=1)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        grams = self.ngram_ids(ids)
-        count = (grams != PAD_ID).sum(1, keepdim=True).clamp_(min=1)
-        return self.head(self.embedding(grams).sum(1) / count).squeeze(-1)
+        return self.head(self.embedding(self.ngram_ids(ids))).squeeze(-1)  # an empty review averages to 0
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -27,7 +27,7 @@ def keras_init_(module: nn.Module) -> None:
     """Keras defaults: embeddings U(-0.05, 0.05), Glorot-uniform kernels, orthogonal recurrent
     kernels (the whole gate block at once, as Keras does), zero biases, LSTM forget-gate bias 1."""
     for m in module.modules():
-        if isinstance(m, nn.Embedding):
+        if isinstance(m, (nn.Embedding, nn.EmbeddingBag)):
             nn.init.uniform_(m.weight, -0.05, 0.05)
         elif isinstance(m, nn.Linear):
             nn.init.xavier_uniform_(m.weight)

@@ -38,3 +38,51 @@ class KerasRMSprop(torch.optim.Optimizer):
             torch._foreach_sqrt_(denom)
             torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
         return loss
+
+
+class LazyAdam(torch.optim.Optimizer):
+    """Adam that takes sparse gradients and, for them, moves only the rows a batch touched (TF Addons'
+    ``LazyAdam``; ``torch.optim.SparseAdam``'s rule, which refuses dense parameters). Dense gradients get
+    Keras' Adam: ``w -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)``.
+
+    With a sparse embedding (``model.sparse``) a step costs the rows in the batch, not the table: a
+    bag of hashed word pairs has a million rows and a batch touches a few tens of thousands. A row
+    seen once is also not pushed on by its decaying momentum for the rest of training, as dense Adam
+    does, which suits the rare pairs.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-7):
+        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
+            raise ValueError(f"betas={betas}: each must lie in [0, 1)")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            (b1, b2), eps = group["betas"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
+                state["step"] += 1
+                t = state["step"]
+                step_size = group["lr"] * (1 - b2 ** t) ** 0.5 / (1 - b1 ** t)
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                if p.grad.is_sparse:
+                    grad = p.grad.coalesce()  # one entry per row: repeated ids summed
+                    rows, g = grad.indices()[0], grad.values()
+                    m_rows = m[rows].mul_(b1).add_(g, alpha=1 - b1)
+                    v_rows = v[rows].mul_(b2).addcmul_(g, g, value=1 - b2)
+                    m[rows], v[rows] = m_rows, v_rows
+                    p.index_add_(0, rows, m_rows.div_(v_rows.sqrt_().add_(eps)), alpha=-step_size)
+                else:
+                    m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                    v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                    p.addcdiv_(m, v.sqrt().add_(eps), value=-step_size)
+        return loss
