@@ -2,6 +2,7 @@
 
     python benchmarks/ablation.py --seeds 1 2 3                                   # best_bilstm, full data
     python benchmarks/ablation.py --seeds 1 -- trainer.max_epochs=3 trainer.accelerator=cpu   # the CPU proxy
+    python benchmarks/ablation.py --preset best_bigram_bag --seeds 1 2 3 -- trainer.accelerator=cpu
 
 Every variant is `src/train.py experiment=<preset> <its overrides> <the extra overrides>`; variants take
 turns seed by seed so that drift of the machine hits all of them. Choices are read from the
@@ -20,35 +21,46 @@ import torch
 from results_file import mean_and_seeds, publish
 from train_run import REPO, train
 
-# name -> overrides on top of the preset; the first is the preset itself
+# preset -> {name -> overrides on top of the preset}; the first is the preset itself
 VARIANTS = {
-    "best_bilstm": [],
-    "pooling=last (the notebooks' last state)": ["model.pooling=last"],
-    "maxlen=200 (the notebooks')": ["data.maxlen=200"],
-    "vocab_size=20000 (the notebooks')": ["data.vocab_size=20000"],
-    "no dropout": ["model.spatial_dropout=0", "model.dropout=0"],
-    "keras-io BiLSTM (2 x 64, last state, maxlen 200, batch 32)": [  # replaces the preset
-        "experiment=keras_bilstm", "data.val_split=0.2", "callbacks=early_stopping", "callbacks.early_stopping.patience=2"],
+    "best_bilstm": {
+        "best_bilstm": [],
+        "pooling=last (the notebooks' last state)": ["model.pooling=last"],
+        "maxlen=200 (the notebooks')": ["data.maxlen=200"],
+        "vocab_size=20000 (the notebooks')": ["data.vocab_size=20000"],
+        "no dropout": ["model.spatial_dropout=0", "model.dropout=0"],
+        "keras-io BiLSTM (2 x 64, last state, maxlen 200, batch 32)": [  # replaces the preset
+            "experiment=keras_bilstm", "data.val_split=0.2", "callbacks=early_stopping",
+            "callbacks.early_stopping.patience=2"],
+    },
+    "best_bigram_bag": {
+        "best_bigram_bag": [],
+        "buckets=262144": ["model.buckets=262144"],
+        "buckets=262144, dense Adam (the first preset)": ["model.buckets=262144", "model.sparse=false", "optimizer=adam"],
+        "words only (buckets=0)": ["model.buckets=0"],
+        "vocab_size=20000": ["data.vocab_size=20000"],
+    },
 }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--preset", default="best_bilstm")
-    ap.add_argument("--variants", nargs="+", type=int, help="indices into VARIANTS (default: all)")
+    ap.add_argument("--preset", default="best_bilstm", choices=list(VARIANTS))
+    ap.add_argument("--variants", nargs="+", type=int, help="indices into the preset's VARIANTS (default: all)")
     ap.add_argument("--source", default=str(REPO.parent / "shared" / "data" / "imdb"))
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "runs"))
     ap.add_argument("overrides", nargs="*", help="train.py overrides for every run (after --)")
     args = ap.parse_args()
-    chosen = [list(VARIANTS)[i] for i in (args.variants or range(len(VARIANTS)))]
+    variants = VARIANTS[args.preset]
+    chosen = [list(variants)[i] for i in (args.variants or range(len(variants)))]
     out = Path(args.out) / f"ablation-{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"
     out.mkdir(parents=True)
     rows = {name: [] for name in chosen}
     for seed in args.seeds:
         for name in chosen:
-            i = list(VARIANTS).index(name)
-            own = VARIANTS[name]
+            i = list(variants).index(name)
+            own = variants[name]
             preset = [] if any(o.startswith("experiment=") for o in own) else [f"experiment={args.preset}"]
             overrides = [*preset, f"data.source={args.source}", f"seed={seed}", *own, *args.overrides]
             rows[name].append(train(out / f"v{i}-seed{seed}", overrides))
