@@ -39,6 +39,7 @@ VARIANTS = {
         "buckets=262144, dense Adam (the first preset)": ["model.buckets=262144", "model.sparse=false", "optimizer=adam"],
         "words only (buckets=0)": ["model.buckets=0"],
         "vocab_size=20000": ["data.vocab_size=20000"],
+        "embed_dim=100 (the prototype's best validation)": ["model.embed_dim=100"],
     },
 }
 

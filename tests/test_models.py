@@ -20,7 +20,7 @@ CASES = {  # config overrides -> (total params, recurrent-layer params or None),
     "subword_bilstm": (["data=imdb_subword", "model=subword_bilstm"], 598_209, 66_048),
     # Embedding(30000,128) -> BiLSTM(64, sequences) -> [GlobalMax, GlobalAverage] -> Dense(1): the head reads 4 x 64
     "best_bilstm": (["experiment=best_bilstm"], 3_840_000 + 98_816 + 257, 98_816),
-    # Embedding(30000 + 262144 hashed pairs, 50) -> mean -> Dense(1)
+    # Embedding(30000 + 2^20 hashed pairs, 50) -> mean -> Dense(1)
     "best_bigram_bag": (["experiment=best_bigram_bag"], (30_000 + 1_048_576) * 50 + 51, None),
     "max pooling": (["model=gru", "model.pooling=max", *PRACTICUM], EMB_8000_32 + 6_240 + 33, 6_240),
 }

@@ -79,7 +79,7 @@ class LazyAdam(torch.optim.Optimizer):
                     rows, g = grad.indices()[0], grad.values()
                     m_rows = m[rows].mul_(b1).add_(g, alpha=1 - b1)
                     v_rows = v[rows].mul_(b2).addcmul_(g, g, value=1 - b2)
-                    m[rows], v[rows] = m_rows, v_rows
+                    m[rows], v[rows] = m_rows, v_rows  # copies: the in-place ops below leave the state alone
                     p.index_add_(0, rows, m_rows.div_(v_rows.sqrt_().add_(eps)), alpha=-step_size)
                 else:
                     m.mul_(b1).add_(p.grad, alpha=1 - b1)
