@@ -4,6 +4,14 @@ from __future__ import annotations
 import torch
 
 
+def _closure_loss(closure):
+    """``Optimizer.step``'s optional re-evaluation of the loss, with gradients on."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 class KerasRMSprop(torch.optim.Optimizer):
     """RMSprop as Keras 3 and TF2's tf.keras compute it: ``v = rho v + (1 - rho) g^2``,
     ``w -= lr g / sqrt(v + eps)``.
@@ -20,10 +28,7 @@ class KerasRMSprop(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
             if not params:
@@ -58,10 +63,7 @@ class LazyAdam(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             (b1, b2), eps = group["betas"], group["eps"]
             for p in group["params"]:
