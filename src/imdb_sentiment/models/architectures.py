@@ -142,7 +142,9 @@ class NgramBag(nn.Module):
         if keras_init:
             keras_init_(self)
         with torch.no_grad():
-            self.embedding.weight[PAD_ID] = 0  # the padding row adds nothing to a sum
+            # padding_idx already leaves the row out of the mean and its gradient; keep it at EmbeddingBag's 0,
+            # which keras_init_ drew over, so the table reads as it computes
+            self.embedding.weight[PAD_ID] = 0
 
     def ngram_ids(self, ids: torch.Tensor) -> torch.Tensor:
         """``[batch, time]`` word ids -> ``[batch, 2 time - 1]``: the words, then their pairs; padding is 0."""
