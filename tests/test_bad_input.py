@@ -63,7 +63,7 @@ CATALOGUE = {
     "aclImdb without test": ("train", ["data.source=ACLTRAIN"], "data.source=ACLTRAIN", "test/ split is missing"),
     "missing checkpoint": ("train", ["ckpt_path=/no/such.ckpt"], "ckpt_path=/no/such.ckpt", "no such file"),
     "checkpoint of another model": ("train", [*TINY_MODEL, "model.cell=lstm", "ckpt_path=GRUCKPT"], "ckpt_path=GRUCKPT",
-                                    "was saved by another model (model.cell is gru there, lstm here)"),
+                                    "was saved by another run (model.cell is gru there, lstm here)"),
     "predict without text": ("predict", ["ckpt_path=GRUCKPT"], "stdin", 'no text= or file= given: give text="..."'),
     "predict empty text": ("predict", ["ckpt_path=GRUCKPT", "text="], "text=", "review 1 is empty"),
     "eval of another split": ("eval", ["ckpt_path=GRUCKPT", "split=train"], "split=train", "test, val"),

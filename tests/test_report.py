@@ -170,3 +170,25 @@ def test_only_incomplete_runs_still_report(tmp_path):
     written = report.write(rep, tmp_path / "out")
     assert {p.name for p in written} == {"report.md", "runs.csv", "groups.csv", "accuracy_curves.png",
                                          "loss_curves.png"}
+
+
+def test_runs_of_two_presets_are_told_apart_even_where_folder_names_lack_the_preset(tmp_path):
+    """Sweeps made before presets were named in folders: seed=1, seed=2 in each of two sweep folders, and a run
+    that never finished, known only by Hydra's record of its config (its overrides and config-group choices)."""
+    for preset, model, accs in (("practicum_gru", "gru", (0.86, 0.87)), ("practicum_stacked", "stacked_lstm", (0.85, 0.86))):
+        sweep = tmp_path / preset
+        for seed, acc in zip((1, 2), accs):
+            run = sweep / f"seed={seed}"
+            run.mkdir(parents=True)
+            (run / "summary.json").write_text(json.dumps(
+                dict(overrides=[f"experiment={preset}", f"seed={seed}"], name=f"seed={seed}", experiment=preset,
+                     model_config=model, seed=seed, best_val_acc=acc, test_acc=acc)))
+        (sweep / "seed=3" / ".hydra").mkdir(parents=True)
+        (sweep / "seed=3" / ".hydra" / "overrides.yaml").write_text("- seed=3\n")  # the preset came from a file
+        (sweep / "seed=3" / ".hydra" / "hydra.yaml").write_text(
+            f"hydra:\n  runtime:\n    choices:\n      model: {model}\n      experiment: {preset}\n      debug: null\n")
+    rep = report.build([tmp_path / "practicum_gru", tmp_path / "practicum_stacked"])
+    assert {r["group"]: (r["n"], r["incomplete"]) for r in rep.group_rows} == {
+        "experiment=practicum_gru,model=gru": (2, 1), "experiment=practicum_stacked,model=stacked_lstm": (2, 1)}
+    labels = {r["run"] for r in rep.run_rows}
+    assert {"experiment=practicum_gru,model=gru,seed=1", "experiment=practicum_stacked,model=stacked_lstm,seed=3"} <= labels

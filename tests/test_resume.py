@@ -94,3 +94,37 @@ def test_resume_false_starts_over(tmp_path, small_imdb):
                            capture_output=True, text=True, timeout=900)
     assert again.returncode == 0 and "Resuming from" not in again.stdout + again.stderr
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_run"] == 1
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_folder_holding_another_runs_checkpoint_is_refused_untouched(tmp_path, small_imdb):
+    cache = tmp_path / "cache"
+    args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")
+    first = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args), cwd=REPO, capture_output=True,
+                           text=True, timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = _snapshot(tmp_path / "run")
+    # Another preset (a stacked LSTM) started in the GRU run's folder, as the old sweep naming made happen.
+    other = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args, "experiment=practicum_stacked"),
+                           cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert other.returncode == 2, other.stderr[-3000:]
+    assert "Traceback" not in other.stdout + other.stderr
+    (line,) = other.stderr.strip().splitlines()
+    assert line == (f"error: the run folder {tmp_path / 'run'} holds a checkpoint of another run (model.cell is gru "
+                    "there, lstm here; model.dropout is 0.4 there, 0.5 here; model.num_layers is 1 there, 2 here; ...): "
+                    "use a new folder or resume=false"), line
+    assert _snapshot(tmp_path / "run") == before  # Hydra's record of the GRU run was not rewritten either
+    # What may change on resume is not compared: more epochs, another copy of the data, evaluation batches.
+    copy = tmp_path / "copy_of_data"
+    copy.symlink_to(small_imdb)
+    more = subprocess.run(train_cmd(tmp_path / "run", cache, copy, *args, "trainer.max_epochs=2",
+                                    "data.eval_batch_size=64"), cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert more.returncode == 0 and "Resuming from" in more.stdout + more.stderr, more.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_run"] == 2
+    # A different seed is another run; resume=false is the way to reuse the folder.
+    seed = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args, "seed=7"), cwd=REPO,
+                          capture_output=True, text=True, timeout=900)
+    assert seed.returncode == 2 and "(data.shuffle_seed is 42 there, 7 here; seed is 42 there, 7 here)" in seed.stderr

@@ -107,22 +107,29 @@ def test_submitit_launcher_grid_names_each_job_by_its_overrides(work):
     assert list((sweep / ".submitit").iterdir())  # it went through submitit and sbatch
 
 
-def test_packed_launcher_runs_several_grid_points_per_job(work):
+def test_packed_launcher_runs_several_grid_points_per_job_named_like_any_sweep(work):
     logs = work["root"] / "packed_logs"
+    # Each preset brings its own model; the vocabulary the login node prepared, as compute nodes only read the cache.
+    presets = [a for a in common(work) if a != "model=gru"] + ["data.vocab_size=20000"]
     r = subprocess.run([sys.executable, "src/train.py", "-m", "launcher=local_slurm", "hydra.launcher.runs_per_job=2",
-                        *common(work), f"paths.log_dir={logs}", "trainer.max_epochs=1", "seed=1,2,3"],
+                        *presets, f"paths.log_dir={logs}", "trainer.max_epochs=1",
+                        "experiment=practicum_gru,practicum_lstm", "seed=1,2"],
                        cwd=REPO, env=work["env"], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
-    assert "3 runs packed into 2 jobs, up to 2 per job" in r.stdout + r.stderr
+    assert "4 runs packed into 2 jobs, up to 2 per job" in r.stdout + r.stderr
     (sweep,) = (logs / "multiruns").glob("*/*")
-    assert [json.loads((sweep / f"seed={s}" / "summary.json").read_text())["seed"] for s in (1, 2, 3)] == [1, 2, 3]
+    for preset in ("practicum_gru", "practicum_lstm"):
+        summaries = [json.loads((sweep / f"experiment={preset},seed={s}" / "summary.json").read_text()) for s in (1, 2)]
+        assert [(x["experiment"], x["seed"]) for x in summaries] == [(preset, 1), (preset, 2)]
     tasks = [p.name for p in (sweep / ".submitit").iterdir() if re.fullmatch(r"\d+_\d+", p.name)]
     assert len(tasks) == 2, tasks  # one array task a job
 
 
 def test_grid_sbatch_runs_one_line_per_array_task(work):
     grid = work["root"] / "grid.txt"
-    grid.write_text("# batch sizes\ndata.batch_size=8\n\ndata.batch_size=16 seed=2\ndata.batch_size=32\n")
+    # model=gru on every line: shared, so left out of the folder names like a sweep's shared overrides
+    grid.write_text("# batch sizes\ndata.batch_size=8 model=gru\n\ndata.batch_size=16 seed=2 model=gru\n"
+                    "data.batch_size=32 model=gru\n")
     job = sbatch(work, "--array=1-3", "slurm/grid.sbatch", str(grid), *common(work), "trainer.max_epochs=1")
     for task in (1, 2, 3):
         assert wait_done(work["env"], f"{job}_{task}") == "COMPLETED"

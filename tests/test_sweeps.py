@@ -1,4 +1,5 @@
 """Grids: job folders named by what varies, and the launcher that runs several jobs at once."""
+import csv
 import json
 import subprocess
 import sys
@@ -6,7 +7,8 @@ import sys
 import pytest
 
 from conftest import REPO
-from imdb_sentiment.sweep_naming import job_dirname, varying_keys
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.sweep_naming import check_distinct, exclude_keys_for, grid_names, job_dirname, varying_keys
 
 
 def test_job_names_drop_group_prefixes_and_excluded_keys():
@@ -28,6 +30,39 @@ def test_varying_keys_come_from_the_command_line_and_the_presets_grids():
     keys = varying_keys(["data.batch_size=16,32", "seed=range(1,4)", "trainer.accelerator=cpu", "model=gru"],
                         {"trainer.max_epochs": "2,5", "data.maxlen": "200"})
     assert keys == {"data.batch_size", "seed", "trainer.max_epochs"}
+
+
+CONFIGURED = ["experiment", "debug", "launcher", "paths.log_dir", "paths.cache_dir", "data.source"]
+
+
+def test_a_key_that_varies_is_named_even_if_the_exclude_list_names_it():
+    task = ["experiment=practicum_gru,practicum_stacked", "seed=1,2", "data.source=/d", "trainer.accelerator=cpu"]
+    exclude = exclude_keys_for(task, CONFIGURED, varying_keys(task, None))
+    assert "experiment" not in exclude and "trainer.accelerator" in exclude and "data.source" in exclude
+    assert job_dirname(["experiment=practicum_gru", "seed=1", "data.source=/d", "trainer.accelerator=cpu"],
+                       exclude) == "experiment=practicum_gru,seed=1"
+    task = ["data.source=/copies/a/imdb,/copies/b/imdb", "seed=1"]
+    exclude = exclude_keys_for(task, CONFIGURED, varying_keys(task, None))
+    assert job_dirname(["data.source=/copies/a/imdb", "seed=1"], exclude) == "source=_copies_a_imdb"
+    assert exclude_keys_for(["seed=1", "experiment=x"], CONFIGURED, set()) == CONFIGURED  # nothing varies: as set
+
+
+def test_folders_that_would_collide_are_refused_naming_both_jobs():
+    jobs = [["data.source=/d/a_b"], ["data.source=/d/a/b"]]
+    with pytest.raises(UserError, match=r"jobs 'data.source=/d/a_b' and 'data.source=/d/a/b' would share the folder "
+                                        r"source=_d_a_b"):
+        check_distinct(jobs, [job_dirname(j, []) for j in jobs])
+
+
+def test_grid_file_lines_are_named_by_what_differs_between_them():
+    lines = ["experiment=practicum_gru seed=1 trainer.max_epochs=2", "experiment=practicum_gru seed=2 trainer.max_epochs=2",
+             "experiment=practicum_stacked seed=1 trainer.max_epochs=2"]
+    assert grid_names(lines) == ["experiment=practicum_gru,seed=1", "experiment=practicum_gru,seed=2",
+                                 "experiment=practicum_stacked,seed=1"]
+    assert grid_names(["data.batch_size=8", "data.batch_size=16 seed=2"]) == ["batch_size=8", "batch_size=16,seed=2"]
+    assert grid_names(["model=gru seed=3"]) == ["model=gru,seed=3"]  # one line: everything it sets
+    with pytest.raises(UserError, match="grid file: jobs 'seed=1' and 'seed=1' would share the folder default"):
+        grid_names(["seed=1", "seed=1"])
 
 
 def run_grid(tmp_path, *args, timeout=900):
@@ -63,3 +98,42 @@ def test_local_parallel_launcher_reports_a_failed_job_and_finishes_the_others(tm
     (sweep,) = (tmp_path / "logs" / "multiruns").glob("*/*")
     assert (sweep / "batch_size=8" / "summary.json").is_file()
     assert not (sweep / "batch_size=0" / "summary.json").exists()
+
+
+def test_a_sweep_over_presets_gives_each_run_its_own_folder_and_report_group(tmp_path, tiny_imdb):
+    r = run_grid(tmp_path, "launcher=local", f"data.source={tiny_imdb}", "data.maxlen=30", "trainer.max_epochs=1",
+                 "callbacks.progress_bar.refresh_rate=0", "experiment=practicum_gru,practicum_stacked", "seed=1,2")
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    (sweep,) = (tmp_path / "logs" / "multiruns").glob("*/*")
+    names = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    assert names == ["experiment=practicum_gru,seed=1", "experiment=practicum_gru,seed=2",
+                     "experiment=practicum_stacked,seed=1", "experiment=practicum_stacked,seed=2"]
+    for name in names:
+        summary = json.loads((sweep / name / "summary.json").read_text())
+        assert f"experiment={summary['experiment']},seed={summary['seed']}" == name
+        assert "Resuming from" not in (sweep / name / "train.log").read_text()
+    rep = subprocess.run([sys.executable, "src/report.py", str(sweep)], cwd=REPO, capture_output=True, text=True)
+    assert rep.returncode == 0, rep.stderr[-3000:]
+    groups = [r["group"] for r in csv.DictReader((sweep / "groups.csv").open())]
+    assert sorted(groups) == ["experiment=practicum_gru,model=gru", "experiment=practicum_stacked,model=stacked_lstm"]
+    assert [int(r["n"]) for r in csv.DictReader((sweep / "groups.csv").open())] == [2, 2]
+
+
+def test_a_sweep_over_two_data_copies_names_both(tmp_path, tiny_imdb):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "imdb").symlink_to(tiny_imdb)
+    (tmp_path / "b" / "imdb").symlink_to(tiny_imdb)
+    r = run_grid(tmp_path, "debug=fast", "data.maxlen=30", f"data.source={tmp_path}/a/imdb,{tmp_path}/b/imdb")
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    (sweep,) = (tmp_path / "logs" / "multiruns").glob("*/*")
+    flat = str(tmp_path).replace("/", "_")
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == [f"source={flat}_a_imdb", f"source={flat}_b_imdb"]
+
+
+def test_a_sweep_whose_folders_would_collide_is_refused_before_any_job(tmp_path, tiny_imdb):
+    r = run_grid(tmp_path, "debug=fast", f"data.source={tmp_path}/x_y,{tmp_path}/x/y")
+    assert r.returncode == 2, (r.stdout + r.stderr)[-3000:]
+    assert "Traceback" not in r.stdout + r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("error: sweep: jobs ") and "would share the folder source=" in line, line
+    assert not list((tmp_path / "logs").glob("multiruns/*/*/*"))  # no job folder, no job started

@@ -40,14 +40,18 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 def resume_path(output_dir: str | os.PathLike) -> Path | None:
     """The newest intact checkpoint a previous attempt of this run (a requeued or killed job) left, if any:
     ``last.ckpt``, else the others by modification time. Writes are atomic, so a damaged file means the
-    disk lost data; it is skipped. Temporary files of saves that were killed are removed."""
+    disk lost data; it is skipped. Reads only: ``clear_killed_saves`` tidies once the run may resume."""
     folder = Path(output_dir) / "checkpoints"
     if not folder.is_dir():
         return None
-    for tmp in folder.glob(".*.ckpt.tmp-*"):
-        tmp.unlink(missing_ok=True)
     found = sorted(folder.glob("*.ckpt"), key=lambda p: (p.name == LAST, p.stat().st_mtime), reverse=True)
     return next((p for p in found if intact(p)), None)
+
+
+def clear_killed_saves(output_dir: str | os.PathLike) -> None:
+    """Remove the temporary files of checkpoint saves that were killed."""
+    for tmp in (Path(output_dir) / "checkpoints").glob(".*.ckpt.tmp-*"):
+        tmp.unlink(missing_ok=True)
 
 
 def intact(path: Path) -> bool:

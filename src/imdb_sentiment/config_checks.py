@@ -5,7 +5,7 @@ Each problem is reported as one ``ConfigError``: the key, the value and what is 
 from __future__ import annotations
 
 from hydra.utils import get_class
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from .data.ragged import SIDES
 from .data.sources import check_exists
@@ -125,17 +125,3 @@ def _check_strategy(trainer: DictConfig) -> None:
         raise ConfigError("trainer.strategy", strategy, "needs more than one process, and trainer.devices x "
                           "trainer.num_nodes is 1 (inside SLURM both come from the job); leave out trainer=ddp "
                           "to train on one device")
-
-
-def check_resume_checkpoint(cfg: DictConfig) -> None:
-    """``ckpt_path`` must be a checkpoint of this project's train.py for the model this run builds."""
-    path = cfg.get("ckpt_path")
-    if not path:
-        return
-    from .trained_run import read_checkpoint  # torch.load: only when a checkpoint is named
-    theirs = read_checkpoint(path)["run_config"].get("model", {})
-    ours = OmegaConf.to_container(cfg.model, resolve=True)
-    differ = [k for k in sorted(set(theirs) & set(ours)) if theirs[k] != ours[k]]  # keys added since are not compared
-    if differ:
-        what = "; ".join(f"model.{k} is {theirs[k]} there, {ours[k]} here" for k in differ[:3])
-        raise ConfigError("ckpt_path", path, f"was saved by another model ({what}); resume it with the same model settings")

@@ -51,11 +51,12 @@ def settings(run: Run) -> dict[str, str]:
         key = _override_key(o)
         if not key.startswith(NOT_SETTINGS):
             out[key] = o
-    model = run.get("model_config") or run.get("model")
+    model = run.get("model_config") or run.choices.get("model") or run.get("model")
     if model:
         out.setdefault("model", f"model={model}")
-    if run.get("experiment"):
-        out.setdefault("experiment", f"experiment={run.get('experiment')}")
+    experiment = run.get("experiment") or run.choices.get("experiment")
+    if experiment:
+        out.setdefault("experiment", f"experiment={experiment}")
     return out
 
 

@@ -24,6 +24,7 @@ class Run:
     history: list[dict] = field(default_factory=list)  # one dict an epoch (metrics.json)
     overrides: list[str] = field(default_factory=list)
     problem: str | None = None  # why the run is incomplete
+    choices: dict = field(default_factory=dict)  # Hydra's config-group choices (model, experiment), for unfinished runs
 
     @property
     def complete(self) -> bool:
@@ -61,6 +62,8 @@ def load_run(path: Path) -> Run:
     except (OSError, ValueError) as exc:
         run.summary, run.problem = None, f"unreadable summary.json ({exc})"
     run.overrides = list(run.get("overrides") or _read_hydra_overrides(path))
+    if not run.get("model_config"):  # no summary (or an old one): Hydra's record names the model and preset
+        run.choices = _read_hydra_choices(path)
     return run
 
 
@@ -85,6 +88,14 @@ def _read_history(path: Path) -> list[dict]:
         return [e for e in epochs if isinstance(e, dict) and isinstance(e.get("epoch"), int)]
     except (OSError, ValueError, KeyError, TypeError):
         return []
+
+
+def _read_hydra_choices(path: Path) -> dict:
+    try:
+        hydra = yaml.safe_load((path / ".hydra" / "hydra.yaml").read_text())["hydra"]
+        return {k: v for k, v in hydra["runtime"]["choices"].items() if k in ("model", "experiment") and v}
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return {}
 
 
 def _read_hydra_overrides(path: Path) -> list[str]:

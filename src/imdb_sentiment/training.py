@@ -13,8 +13,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from .checkpointing import AtomicCheckpointIO, resume_path
-from .config_checks import check_config, check_resume_checkpoint
+from .checkpointing import AtomicCheckpointIO, clear_killed_saves
+from .config_checks import check_config
 from .data.cache import CacheMissError
 from .errors import UserError
 from .files import write_json_atomic
@@ -22,6 +22,7 @@ from .hparams import log_hparams
 from .memory import peak_rss_mib
 from .models import SentimentClassifier, count_parameters
 from .requeue import cluster_plugins
+from .resume_check import checkpoint_to_resume
 from .sweep_naming import job_dirname
 
 log = logging.getLogger(__name__)
@@ -67,20 +68,20 @@ def prepare_data(datamodule) -> None:
 
 
 def resume_from(cfg: DictConfig, out_dir: Path) -> str | None:
-    """``ckpt_path`` if given; else, with ``resume``, the last checkpoint an earlier attempt of this run left."""
-    if cfg.get("ckpt_path"):
-        return cfg.ckpt_path
-    last = resume_path(out_dir) if cfg.get("resume") else None
-    if last is not None:
-        log.info("Resuming from %s (an earlier attempt of this run, e.g. a requeued SLURM job)", last)
-    return str(last) if last else None
+    """``ckpt_path`` if given; else, with ``resume``, the last checkpoint an earlier attempt of this run left;
+    either only if this same run saved it."""
+    path = checkpoint_to_resume(cfg, out_dir)
+    clear_killed_saves(out_dir)
+    if path and not cfg.get("ckpt_path"):
+        log.info("Resuming from %s (an earlier attempt of this run, e.g. a requeued SLURM job)", path)
+    return path
 
 
 def train(cfg: DictConfig) -> dict:
     """Fit, test with the best checkpoint, write ``summary.json`` and return it."""
     check_config(cfg)
-    check_resume_checkpoint(cfg)
     out_dir = Path(cfg.paths.output_dir)
+    ckpt_path = resume_from(cfg, out_dir)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     if _local_rank() == 0:  # bad data fails here, before any model or Trainer exists; other ranks wait in fit
@@ -91,7 +92,7 @@ def train(cfg: DictConfig) -> dict:
                                      plugins=[AtomicCheckpointIO(), *cluster_plugins()])
 
     start = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from(cfg, out_dir))
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     fit_seconds = time.perf_counter() - start
     # Read what fit produced now: testing a checkpoint restores state saved at that checkpoint's epoch.
     es = trainer.early_stopping_callback
