@@ -56,8 +56,8 @@ def work(tmp_path_factory, cluster):
             "env": {**cluster, "IMDB_SLURM_LOGS": str(root / "jobs")}}
 
 
-def sbatch(work, *args: str) -> str:
-    r = subprocess.run(["sbatch", "--parsable", *JOB_RESOURCES, "-o", f"{work['jobs']}/%x-%j.out", *args], cwd=REPO,
+def sbatch(work, *args: str, out: str = "%x-%j.out") -> str:
+    r = subprocess.run(["sbatch", "--parsable", *JOB_RESOURCES, "-o", f"{work['jobs']}/{out}", *args], cwd=REPO,
                        env=work["env"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip().split(";")[0]
@@ -171,15 +171,19 @@ def test_signalled_job_requeues_and_resumes_to_the_uninterrupted_result(work):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-def test_job_on_a_node_without_prepared_data_fails_at_once_with_the_preparing_command(work):
+def test_offline_node_encodes_a_local_copy_and_names_the_preparing_command_for_a_hub_source(work):
     empty_cache = work["root"] / "empty_cache"
-    job = sbatch(work, "slurm/train.sbatch", f"data.source={work['data']}", f"paths.cache_dir={empty_cache}", *TRAIN)
-    assert wait_done(work["env"], job) == "FAILED"
-    out = (work["jobs"] / f"imdb-{job}.out").read_text()
+    local = sbatch(work, "slurm/train.sbatch", f"data.source={work['data']}", f"paths.cache_dir={empty_cache}", *TRAIN,
+                   "trainer.max_epochs=1")
+    hub = sbatch(work, "slurm/train.sbatch", "data.source=stanfordnlp/imdb", f"paths.cache_dir={empty_cache}", *TRAIN)
+    assert wait_done(work["env"], local) == "COMPLETED", (work["jobs"] / f"imdb-{local}.out").read_text()[-3000:]
+    assert "Encoding IMDB" in (work["jobs"] / f"imdb-{local}.out").read_text()  # offline is no network, not no work
+    assert wait_done(work["env"], hub) == "FAILED"
+    out = (work["jobs"] / f"imdb-{hub}.out").read_text()
     error = [line for line in out.splitlines() if line.startswith("error: ")]
     assert len(error) == 1 and "no prepared data at" in error[0], out[-3000:]
-    assert f"python src/prepare_data.py data.source={work['data']} paths.cache_dir={empty_cache}" in error[0]
-    assert "Traceback" not in out and not (work["jobs"] / f"imdb-{job}" / "checkpoints").exists()
+    assert f"python src/prepare_data.py data.source=stanfordnlp/imdb paths.cache_dir={empty_cache}" in error[0]
+    assert "Traceback" not in out and not (work["jobs"] / f"imdb-{hub}" / "checkpoints").exists()
 
 
 def test_hard_killed_job_makes_the_launcher_fail_instead_of_waiting(work):
@@ -204,3 +208,106 @@ def test_hard_killed_job_makes_the_launcher_fail_instead_of_waiting(work):
     assert "has no result" in out or "UncompletedJobError" in out or "FAILED" in out or "CANCELLED" in out, out[-3000:]
     (sweep_dir,) = (logs / "multiruns").glob("*/*")
     assert (sweep_dir / "seed=2" / "summary.json").is_file()  # the other job was not held up
+
+
+# --- job arrays under preemption: only the signalled task restarts ------------------------------------------
+
+ARRAY_RUN = ["experiment=practicum_gru", "data.train_size=800", "seed=3"]  # the signalled task: 6 epochs
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(work) -> dict:
+    """The signalled task's run without SLURM or signals (it also fills the cache that the jobs read)."""
+    run = work["root"] / "uninterrupted"
+    r = subprocess.run([sys.executable, "src/train.py", f"hydra.run.dir={run}", *common(work), *ARRAY_RUN,
+                        "trainer.max_epochs=6"], cwd=REPO, env={**work["env"], "HF_HUB_OFFLINE": "0"},
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads((run / "summary.json").read_text())
+
+
+def array_task_ids(env, array: str) -> dict[str, str]:
+    """``{task id: the task's own job id}`` for the array's started tasks."""
+    out = subprocess.run(["squeue", "-h", "-j", array, "-o", "%K %A %T"], env=env, capture_output=True,
+                         text=True).stdout
+    return {task: own for task, own, state in (line.split() for line in out.splitlines()) if state != "PENDING"}
+
+
+def wait_for(condition, what: str, timeout: float = 300):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def release_requeued(env, job: str) -> None:
+    """SLURM holds a requeued job for a while (BeginTime); let it start at once."""
+    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=env, capture_output=True)
+
+
+def assert_same_result(a: dict, b: dict) -> None:
+    for key in ("epochs_run", "best_val_acc", "best_epoch", "test_acc", "tested_checkpoint"):
+        assert a[key] == b[key], key
+
+
+def test_signalled_array_task_of_grid_sbatch_requeues_only_itself(work, uninterrupted):
+    """Task 3 starts last, so its own job id is the array's: `scontrol requeue <that id>` would restart every task."""
+    grid = work["root"] / "array_grid.txt"
+    grid.write_text("trainer.max_epochs=1\ntrainer.max_epochs=12 seed=4\ntrainer.max_epochs=6\n")
+    array = sbatch(work, "--array=1-3", "slurm/grid.sbatch", str(grid), *common(work), *ARRAY_RUN, out="%x-%A_%a.out")
+    env, runs = work["env"], work["jobs"] / f"imdb-grid-{array}"
+    logs = {t: work["jobs"] / f"imdb-grid-{array}_{t}.out" for t in (1, 2, 3)}
+    wait_for(lambda: (runs / "max_epochs=6" / "checkpoints" / "last.ckpt").exists(), "task 3's first epoch")
+    assert array_task_ids(env, array).get("3") == array  # the task holding the array's id
+    assert job_state(env, f"{array}_1") == "COMPLETED" and job_state(env, f"{array}_2") == "RUNNING"
+    subprocess.run(["scancel", "--signal=USR1", f"{array}_3"], env=env, check=True)  # what --signal=USR1@120 sends
+    wait_for(lambda: "(restart 1)" in logs[3].read_text() or release_requeued(env, f"{array}_3"), "task 3's restart")
+    for task in (1, 2, 3):
+        assert wait_done(env, f"{array}_{task}") == "COMPLETED", logs[task].read_text()[-3000:]
+    text = {t: log.read_text() for t, log in logs.items()}
+    assert f"requeueing SLURM job {array}_3;" in text[3] and f"Resuming from {runs}/max_epochs=6/checkpoints" in text[3]
+    assert [text[t].count(f"task {t} of array {array}") for t in (1, 2, 3)] == [1, 1, 2], text
+    assert "restart 1" not in text[1] + text[2]
+    assert_same_result(json.loads((runs / "max_epochs=6" / "summary.json").read_text()), uninterrupted)
+
+
+def test_signalled_task_of_a_submitit_sweep_requeues_only_itself(work, uninterrupted):
+    logs = work["root"] / "array_logs"
+    sweep = subprocess.Popen([sys.executable, "src/train.py", "-m", "launcher=local_slurm", *common(work), *ARRAY_RUN,
+                              f"paths.log_dir={logs}", "trainer.max_epochs=1,12,6"],
+                             cwd=REPO, env=work["env"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = work["env"]
+    wait_for(lambda: list(logs.glob("multiruns/*/*/max_epochs=6/checkpoints/last.ckpt")), "task 2's first epoch")
+    (run,) = logs.glob("multiruns/*/*/max_epochs=6")
+    out = subprocess.run(["squeue", "-h", "-o", "%F %K %A %T"], env=env, capture_output=True, text=True).stdout
+    (array,) = {line.split()[0] for line in out.splitlines()}
+    assert array_task_ids(env, array).get("2") == array
+    assert job_state(env, f"{array}_0") == "COMPLETED" and job_state(env, f"{array}_1") == "RUNNING"
+    subprocess.run(["scancel", "--signal=USR2", f"{array}_2"], env=env, check=True)  # submitit's time-limit signal
+    wait_for(lambda: "(restart 1)" in (run / "train.log").read_text() or release_requeued(env, f"{array}_2"),
+             "task 2's restart")
+    output, _ = sweep.communicate(timeout=600)
+    assert sweep.returncode == 0, output[-3000:]
+    starts = {p.name: (p / "train.log").read_text().count("Starting run in") for p in run.parent.iterdir()
+              if p.is_dir() and not p.name.startswith(".")}
+    assert starts == {"max_epochs=1": 1, "max_epochs=12": 1, "max_epochs=6": 2}, starts
+    assert f"requeueing SLURM job {array}_2;" in (run / "train.log").read_text()
+    assert_same_result(json.loads((run / "summary.json").read_text()), uninterrupted)
+
+
+def test_a_job_that_cannot_be_requeued_says_so_and_stops_with_its_checkpoints_intact(work):
+    """--no-requeue: SLURM refuses `scontrol requeue`, as it does for some accounts."""
+    job = sbatch(work, "--no-requeue", "slurm/train.sbatch", *common(work), *ARRAY_RUN, "trainer.max_epochs=40")
+    run, log = work["jobs"] / f"imdb-{job}", work["jobs"] / f"imdb-{job}.out"
+    wait_for(lambda: (run / "checkpoints" / "last.ckpt").exists(), "the first epoch")
+    subprocess.run(["scancel", "--signal=USR1", job], env=work["env"], check=True)
+    assert wait_done(work["env"], job) == "FAILED", log.read_text()[-3000:]
+    out = log.read_text()
+    assert "Traceback" not in out, out[-3000:]
+    assert re.search(rf"Cannot requeue: scontrol requeue {job} failed: .+; stopping before the next batch", out), out
+    (error,) = [line for line in out.splitlines() if line.startswith("error: ")]
+    assert "the job was signalled and could not be requeued" in error and "submit the same command again" in error
+    assert not list((run / "checkpoints").glob(".*tmp*")) and not (run / "summary.json").exists()
+    import zipfile
+    with zipfile.ZipFile(run / "checkpoints" / "last.ckpt") as z:
+        assert z.testzip() is None

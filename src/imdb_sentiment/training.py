@@ -19,9 +19,11 @@ from .data.cache import CacheMissError
 from .errors import UserError
 from .files import write_json_atomic
 from .hparams import log_hparams
+from .job_log import quiet_known_noise
 from .memory import peak_rss_mib
+from .provenance import provenance
 from .models import SentimentClassifier, count_parameters
-from .requeue import cluster_plugins
+from .requeue import RequeueFailed, cluster_plugins
 from .resume_check import checkpoint_to_resume
 from .sweep_naming import job_dirname
 
@@ -63,8 +65,9 @@ def prepare_data(datamodule) -> None:
         datamodule.prepare_data()
     except CacheMissError as exc:
         command = " ".join(["python src/prepare_data.py", *_task_overrides()])
-        raise UserError(f"{exc}, and this node only reads the cache (data.cache_only, or HF_HUB_OFFLINE/"
-                        f"HF_DATASETS_OFFLINE set); prepare it on a node that can read the source: {command}") from None
+        raise UserError(f"{exc}, and this node only reads the cache (data.cache_only, or a Hub source with "
+                        f"HF_HUB_OFFLINE/HF_DATASETS_OFFLINE set); prepare it on a node that can read the source: "
+                        f"{command}") from None
 
 
 def resume_from(cfg: DictConfig, out_dir: Path) -> str | None:
@@ -80,8 +83,11 @@ def resume_from(cfg: DictConfig, out_dir: Path) -> str | None:
 def train(cfg: DictConfig) -> dict:
     """Fit, test with the best checkpoint, write ``summary.json`` and return it."""
     check_config(cfg)
+    quiet_known_noise()
     out_dir = Path(cfg.paths.output_dir)
     ckpt_path = resume_from(cfg, out_dir)
+    origin = provenance()
+    log.info(start_line(origin, out_dir))
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     if _local_rank() == 0:  # bad data fails here, before any model or Trainer exists; other ranks wait in fit
@@ -92,7 +98,12 @@ def train(cfg: DictConfig) -> dict:
                                      plugins=[AtomicCheckpointIO(), *cluster_plugins()])
 
     start = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    except RequeueFailed as exc:
+        raise UserError(f"the job was signalled and could not be requeued ({exc}); it stopped mid-epoch "
+                        f"{trainer.current_epoch + 1}, and {out_dir}/checkpoints holds the epochs before: "
+                        "submit the same command again to resume") from None
     fit_seconds = time.perf_counter() - start
     # Read what fit produced now: testing a checkpoint restores state saved at that checkpoint's epoch.
     es = trainer.early_stopping_callback
@@ -127,12 +138,20 @@ def train(cfg: DictConfig) -> dict:
         "peak_rss_mib": peak_rss_mib(),
         "peak_gpu_mib": torch.cuda.max_memory_allocated() // 2**20 if torch.cuda.is_available() else None,
         "output_dir": str(out_dir),
+        "provenance": origin,
     }
     if trainer.is_global_zero:
         log_hparams(trainer.loggers, cfg, summary, step=trainer.global_step)
         write_json_atomic(out_dir / "summary.json", summary)
         log.info(final_line(summary))
     return summary
+
+
+def start_line(origin: dict, out_dir: Path) -> str:
+    job = origin["slurm"]
+    where = f"SLURM job {job['job']} (restart {job['restart_count']})" if job else origin["host"]
+    code = (origin["commit"] or "no git")[:10] + (f" + diff {origin['diff_sha256']}" if origin["dirty"] else "")
+    return f"Starting run in {out_dir} on {where}; code {code}"
 
 
 def final_line(s: dict) -> str:

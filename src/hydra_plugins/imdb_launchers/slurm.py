@@ -45,7 +45,9 @@ class PackedRuns:
         job_id = os.environ.get("SLURM_JOB_ID", "packed")
         cpus = int(os.environ.get("SLURM_CPUS_PER_TASK", os.cpu_count() or 1))  # the allocation, not the node
         threads = max(1, cpus // len(jobs))
-        env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        from imdb_sentiment.requeue import PACKED_ENV  # here: Lightning is imported in the job, not at plugin discovery
+        # PACKED_ENV: the runs leave requeueing to submitit's handler in this process, which requeues the job once.
+        env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), PACKED_ENV: "1"}
         return run_parallel(self.state, jobs, [dict(env) for _ in jobs], job_id_prefix=f"{job_id}_")
 
     def checkpoint(self, *args, **kwargs):

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from . import cache
 from .batches import DynamicLengthBatches, FixedLengthBatches, IndexBatches
-from .sources import hf_offline, load_raw_splits, source_fingerprint
+from .sources import hf_offline, load_raw_splits, looks_like_path, source_fingerprint
 from .text_encoding import encode, fit_tokenizer
 
 
@@ -39,8 +39,9 @@ class IMDBDataModule(L.LightningDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.val_split, self.train_size, self.test_size = val_split, train_size, test_size
         self.split_seed, self.cache_dir, self.shuffle_seed = split_seed, cache_dir, shuffle_seed
-        # Offline compute nodes only read what `prepare_data.py` built on a node with internet.
-        self.cache_only = hf_offline() if cache_only is None else cache_only
+        # Offline compute nodes cannot read the Hub: a Hub source there is read from what `prepare_data.py` built
+        # on a node with internet. A local copy encodes anywhere (offline means no network, not no work).
+        self.cache_only = (hf_offline() and not looks_like_path(source)) if cache_only is None else cache_only
         self.device_resident = device_resident
         self.entry: Path | None = None
         self.splits: dict = {}
