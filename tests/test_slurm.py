@@ -311,3 +311,67 @@ def test_a_job_that_cannot_be_requeued_says_so_and_stops_with_its_checkpoints_in
     import zipfile
     with zipfile.ZipFile(run / "checkpoints" / "last.ckpt") as z:
         assert z.testzip() is None
+
+
+# --- sweeps you can submit and leave ----------------------------------------------------------------------
+
+def checkout_copy(root: Path) -> Path:
+    """The project's tracked files in a git repository of their own, to edit while jobs wait."""
+    copy = root / "checkout"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.decode()
+    for name in filter(None, files.split("\0")):
+        if (REPO / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, copy / name)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(copy)]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    return copy
+
+
+def test_a_sweep_submitted_without_waiting_is_followed_and_resumed_running_the_submitted_code(work):
+    copy, logs = checkout_copy(work["root"]), work["root"] / "left_logs"
+    env = {**work["env"], "PYTHONPATH": str(copy / "src")}  # this copy's package, not the installed one
+
+    def script(*args, timeout=600):
+        return subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+
+    r = script("src/train.py", "-m", "launcher=local_slurm", "hydra.launcher.wait=false", *common(work),
+               f"paths.log_dir={logs}", "trainer.max_epochs=2", "seed=1,2,3")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    assert "Not waiting (hydra.launcher.wait=false): python src/sweep.py status " in out
+    (sweep,) = logs.glob("multiruns/*/*")
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    assert [(p["run_dir"], len(p["job_ids"])) for p in manifest["points"]] == [("seed=1", 1), ("seed=2", 1),
+                                                                               ("seed=3", 1)]
+    jobs = [p["job_ids"][0] for p in manifest["points"]]
+    # The checkout changes while the jobs wait; they run the code as it was submitted.
+    training = copy / "src" / "imdb_sentiment" / "training.py"
+    training.write_text(training.read_text().replace('f"Starting run in', 'f"EDITED run in'))
+    subprocess.run(["scancel", jobs[1]], env=env, check=True)
+    for job in jobs:
+        wait_done(env, job)
+
+    status = script("src/sweep.py", "status", str(sweep))
+    assert status.returncode == 0, status.stderr
+    rows = dict(line.split(None, 1) for line in status.stdout.splitlines()[:-1])
+    assert rows["seed=1"].startswith("done") and rows["seed=3"].startswith("done"), status.stdout
+    assert rows["seed=2"].startswith("failed") and f"job {jobs[1]}" in rows["seed=2"] and "CANCELLED" in rows["seed=2"]
+    assert status.stdout.splitlines()[-1] == "3 points: 2 done, 1 failed"
+
+    resume = script("src/sweep.py", "resume", str(sweep), timeout=900)
+    assert resume.returncode == 0, (resume.stdout + resume.stderr)[-3000:]
+    assert "Resubmitting 1 point(s)" in resume.stdout
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    (again,) = [p["job_ids"] for p in manifest["points"] if p["run_dir"] == "seed=2"]
+    assert len(again) == 2 and again[0] == jobs[1]
+    wait_done(env, again[1])
+    assert script("src/sweep.py", "status", str(sweep)).stdout.splitlines()[-1] == "3 points: 3 done"
+    for seed in (1, 2, 3):
+        log = (sweep / f"seed={seed}" / "train.log").read_text()
+        assert "Starting run in" in log and "EDITED" not in log, log[-2000:]
+        assert json.loads((sweep / f"seed={seed}" / "summary.json").read_text())["provenance"]["dirty"] is False
+    report = script("src/report.py", str(sweep))
+    assert report.returncode == 0 and report.stdout.startswith("3 runs (3 complete)"), report.stdout[:500]

@@ -117,6 +117,18 @@ def test_a_sweep_over_presets_gives_each_run_its_own_folder_and_report_group(tmp
     groups = [r["group"] for r in csv.DictReader((sweep / "groups.csv").open())]
     assert sorted(groups) == ["experiment=practicum_gru,model=gru", "experiment=practicum_stacked,model=stacked_lstm"]
     assert [int(r["n"]) for r in csv.DictReader((sweep / "groups.csv").open())] == [2, 2]
+    # A local sweep has no SLURM view: sweep.py reads its points from multirun.yaml and its run folders.
+    (sweep / names[1] / "summary.json").unlink()  # as if killed after its last checkpoint
+    status = subprocess.run([sys.executable, "src/sweep.py", "status", str(sweep)], cwd=REPO, capture_output=True,
+                            text=True)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[-1] == "4 points: 3 done, 1 incomplete", status.stdout
+    resume = subprocess.run([sys.executable, "src/sweep.py", "resume", str(sweep)], cwd=REPO, capture_output=True,
+                            text=True, timeout=900)
+    assert resume.returncode == 0 and "Resubmitting 1 point(s)" in resume.stdout, (resume.stdout + resume.stderr)[-3000:]
+    assert "Resuming from" in (sweep / names[1] / "train.log").read_text()
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == names  # into its own folder, no new one
+    assert json.loads((sweep / names[1] / "summary.json").read_text())["seed"] == 2
 
 
 def test_a_sweep_over_two_data_copies_names_both(tmp_path, tiny_imdb):

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, open_dict
 from .checkpointing import resume_path
 from .cli import run_task
 from .resume_check import checkpoint_to_resume
-from .sweep_naming import check_distinct, exclude_keys_for, job_dirname, sweep_jobs, varying_keys
+from .sweep_naming import check_distinct, job_dirname, sweep_exclude_keys, sweep_jobs
 
 
 class RunFolderGuard(Callback):
@@ -23,10 +23,8 @@ class RunFolderGuard(Callback):
         run_task(checkpoint_to_resume, config, Path(str(config.hydra.run.dir)))
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        task = list(config.hydra.overrides.task)
-        configured = list(config.hydra.job.config.override_dirname.exclude_keys)
-        exclude = exclude_keys_for(task, configured, varying_keys(task, config.hydra.sweeper.get("params")))
-        if exclude != configured:  # every job of the sweep is composed with these overrides
+        exclude = sweep_exclude_keys(config)
+        if exclude != list(config.hydra.job.config.override_dirname.exclude_keys):  # every job of the sweep is composed with these overrides
             with open_dict(config):
                 config.hydra.overrides.hydra.append(
                     "hydra.job.config.override_dirname.exclude_keys=[" + ",".join(f"'{k}'" for k in exclude) + "]")

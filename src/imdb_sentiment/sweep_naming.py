@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from .errors import UserError
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+SUBSET_SWEEPER = "hydra_plugins.imdb_launchers.subset_sweeper.SubsetSweeper"
 
 
 def _key_and_value(line: str) -> tuple[str, str]:
@@ -106,9 +107,17 @@ def grid_task_name(path: str, task: str) -> None:
     print(grid_names(lines)[int(task) - 1])
 
 
+def sweep_exclude_keys(config: DictConfig) -> list[str]:
+    """The keys a sweep leaves out of its job folder names, from its config (the master or ``multirun.yaml``)."""
+    task = list(config.hydra.overrides.task)
+    configured = list(config.hydra.job.config.override_dirname.exclude_keys)
+    return exclude_keys_for(task, configured, varying_keys(task, config.hydra.sweeper.get("params")))
+
+
 def sweep_jobs(config: DictConfig) -> list[list[str]] | None:
-    """Every job's overrides, for Hydra's basic sweeper (its grid is known up front); None for other sweepers."""
-    if config.hydra.sweeper.get("_target_") != BASIC_SWEEPER:
+    """Every job's overrides, for sweepers whose grid is known up front (Hydra's basic sweeper, and the subset
+    sweeper that ``sweep.py resume`` uses); None for other sweepers."""
+    if config.hydra.sweeper.get("_target_") not in (BASIC_SWEEPER, SUBSET_SWEEPER):
         return None
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.global_hydra import GlobalHydra

@@ -8,7 +8,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from hydra.core.utils import JobReturn, filter_overrides
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher as SubmititSlurmLauncher
 from omegaconf import OmegaConf
@@ -57,17 +58,41 @@ class PackedRuns:
 
 
 class SlurmLauncher(SubmititSlurmLauncher):
-    """``runs_per_job`` grid points share each SLURM job (and its GPU); 1 gives one job per point."""
+    """``runs_per_job`` grid points share each SLURM job (and its GPU); 1 gives one job per point.
 
-    def __init__(self, runs_per_job: int = 1, **params) -> None:
+    The sweep's manifest (``sweep_manifest``) is written before submitting and completed with the job ids after;
+    with ``wait: false`` the launcher returns once the jobs are submitted (``sweep.py status`` follows them).
+    """
+
+    def __init__(self, runs_per_job: int = 1, wait: bool = True, **params) -> None:
         super().__init__(**params)
-        self.runs_per_job = runs_per_job
+        self.runs_per_job, self.wait = runs_per_job, wait
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        from imdb_sentiment import snapshot, sweep_manifest
+        from imdb_sentiment.sweep_naming import job_dirname, sweep_exclude_keys
+
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        code = snapshot.make(sweep_dir)  # the jobs run this copy: edits to the checkout while they wait change nothing
+        if code is not None:
+            snapshot.redirect_configs(self.hydra_context.config_loader, code)
+            line = snapshot.python_path_line(code)
+            self.params["setup"] = [*(x for x in self.params.get("setup") or [] if x != line), line]
+        exclude = sweep_exclude_keys(self.config)
+        jobs = [(initial_job_idx + i, list(o)) for i, o in enumerate(job_overrides)]
+        points = [{"overrides": o, "run_dir": job_dirname(o, exclude)} for _, o in jobs]
+        sweep_manifest.record(sweep_dir, points, "slurm")  # a kill during sbatch still leaves the points listed
         with outside_allocation():
-            if self.runs_per_job <= 1:
-                return super().launch(job_overrides, initial_job_idx)
-            return self._launch_packed(job_overrides, initial_job_idx)
+            submitted, per_point = self._submit(jobs)
+        sweep_manifest.record(sweep_dir, [{**p, "job_id": j} for p, j in zip(points, per_point)], "slurm")
+        log.info(f"Sweep {sweep_dir}: {len(jobs)} points in SLURM job(s) {', '.join(dict.fromkeys(per_point))}")
+        if not self.wait:
+            log.info(f"Not waiting (hydra.launcher.wait=false): python src/sweep.py status {sweep_dir}")
+            return [JobReturn(overrides=o, status=JobStatus.COMPLETED, _return_value=None) for _, o in jobs]
+        if self.runs_per_job <= 1:
+            return [job.results()[0] for job in submitted]
+        return [ret for job in submitted for ret in job.results()[0]]
 
     def _executor(self):
         """submitit's executor with this launcher's parameters, as the parent class sets it up."""
@@ -79,15 +104,20 @@ class SlurmLauncher(SubmititSlurmLauncher):
         executor.update_parameters(**{k if k in base else f"{self._EXECUTOR}_{k}": v for k, v in params.items()})
         return executor
 
-    def _launch_packed(self, job_overrides, initial_job_idx) -> list[JobReturn]:
+    def _submit(self, jobs: list[tuple[int, list[str]]]) -> tuple[list, list[str]]:
+        """One array job for the points (packed: ``runs_per_job`` to a task); the submitted jobs, and each
+        point's job id."""
         executor = self._executor()
-        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
-        jobs = [(initial_job_idx + i, list(o)) for i, o in enumerate(job_overrides)]
-        groups = [jobs[i:i + self.runs_per_job] for i in range(0, len(jobs), self.runs_per_job)]
-        log.info(f"Submitit 'slurm' sweep output dir : {self.config.hydra.sweep.dir}; "
-                 f"{len(jobs)} runs packed into {len(groups)} jobs, up to {self.runs_per_job} per job")
+        log.info(f"Submitit 'slurm' sweep output dir : {self.config.hydra.sweep.dir}")
         for idx, overrides in jobs:
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+        if self.runs_per_job <= 1:
+            state = Singleton.get_state()
+            submitted = executor.map_array(self, *zip(*[(o, "hydra.sweep.dir", i, f"job_id_for_{i}", state)
+                                                       for i, o in jobs]))
+            return submitted, [j.job_id for j in submitted]
+        groups = [jobs[i:i + self.runs_per_job] for i in range(0, len(jobs), self.runs_per_job)]
+        log.info(f"{len(jobs)} runs packed into {len(groups)} jobs, up to {self.runs_per_job} per job")
         packed = PackedRuns(pack_state(self.hydra_context, self.config, self.task_function))
         submitted = executor.map_array(packed, groups)
-        return [ret for job in submitted for ret in job.results()[0]]
+        return submitted, [j.job_id for j, group in zip(submitted, groups) for _ in group]
