@@ -192,3 +192,21 @@ def test_runs_of_two_presets_are_told_apart_even_where_folder_names_lack_the_pre
         "experiment=practicum_gru,model=gru": (2, 1), "experiment=practicum_stacked,model=stacked_lstm": (2, 1)}
     labels = {r["run"] for r in rep.run_rows}
     assert {"experiment=practicum_gru,model=gru,seed=1", "experiment=practicum_stacked,model=stacked_lstm,seed=3"} <= labels
+
+
+def test_a_group_of_runs_from_different_commits_or_a_dirty_tree_is_flagged(multirun):
+    def set_origin(seed: int, batch: int, commit: str, dirty: bool):
+        (run,) = [p for p in multirun.iterdir() if p.name.endswith(f"data.batch_size={batch},seed={seed}")]
+        summary = json.loads((run / "summary.json").read_text())
+        summary["provenance"] = {"commit": commit, "dirty": dirty, "diff_sha256": "abcdef012345" if dirty else None}
+        (run / "summary.json").write_text(json.dumps(summary))
+
+    for seed in (1, 2, 3):
+        set_origin(seed, 16, "1111111111aaaa", False)
+        set_origin(seed, 64, "1111111111aaaa", seed == 3)
+    set_origin(1, 32, "1111111111aaaa", False)
+    set_origin(2, 32, "2222222222bbbb", False)
+    text = report.render_text(report.build([multirun]))
+    assert "Warning: data.batch_size=32 mixes runs of 2 commits (1111111111, 2222222222)." in text
+    assert "Warning: data.batch_size=64 has runs of a tree with uncommitted changes (diff abcdef012345)." in text
+    assert "Warning: data.batch_size=16" not in text

@@ -375,3 +375,13 @@ def test_a_sweep_submitted_without_waiting_is_followed_and_resumed_running_the_s
         assert json.loads((sweep / f"seed={seed}" / "summary.json").read_text())["provenance"]["dirty"] is False
     report = script("src/report.py", str(sweep))
     assert report.returncode == 0 and report.stdout.startswith("3 runs (3 complete)"), report.stdout[:500]
+
+
+def test_ddp_job_with_two_tasks_trains_on_the_cpu(work):
+    from test_ddp import DDP_RUN, check_ddp_run
+    job = sbatch(work, "--ntasks-per-node=2", "slurm/train.sbatch", "trainer=ddp", "trainer.accelerator=cpu",
+                 f"data.source={work['data']}", f"paths.cache_dir={work['cache']}", *DDP_RUN)
+    log = work["jobs"] / f"imdb-{job}.out"
+    assert wait_done(work["env"], job) == "COMPLETED", log.read_text()[-3000:]
+    assert "DDP: 2 processes x data.batch_size 8 = global batch 16" in log.read_text()
+    check_ddp_run(work["jobs"] / f"imdb-{job}")

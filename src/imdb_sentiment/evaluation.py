@@ -17,6 +17,7 @@ from tokenizers import Tokenizer
 from .trained_run import load_trained
 from .config_checks import check_config
 from .errors import ConfigError, UserError
+from .job_log import quiet_known_noise
 
 SPLITS = ("test", "val")
 TRAINER_KEYS = ("trainer.accelerator", "trainer.precision")
@@ -44,6 +45,7 @@ def _yaml_value(raw: str):
 
 def evaluate(ckpt_path: str, split: str = "test", overrides: dict[str, str] | None = None) -> dict:
     """``{"split", "acc", "loss", "reviews", "epoch", ...}`` of the checkpoint on ``split``."""
+    quiet_known_noise()
     if split not in SPLITS:
         raise ConfigError("split", split, f"must be one of {', '.join(SPLITS)}")
     trained = load_trained(ckpt_path)

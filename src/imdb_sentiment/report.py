@@ -138,6 +138,21 @@ def conclusions(groups: list[Group], rows: list[dict]) -> list[str]:
     return lines
 
 
+def provenance_warnings(groups: list[Group]) -> list[str]:
+    """A group whose runs came from different commits, or from a tree with uncommitted changes, is flagged:
+    its spread may be the code's, not the seeds'."""
+    lines = []
+    for g in groups:
+        origins = [r.get("provenance") for r in g.runs if r.complete and r.get("provenance")]
+        commits = sorted({(o.get("commit") or "?")[:10] for o in origins})
+        dirty = sorted({o.get("diff_sha256") or "?" for o in origins if o.get("dirty")})
+        if len(commits) > 1:
+            lines.append(f"Warning: {g.label} mixes runs of {len(commits)} commits ({', '.join(commits)}).")
+        if dirty:
+            lines.append(f"Warning: {g.label} has runs of a tree with uncommitted changes (diff {', '.join(dirty)}).")
+    return lines
+
+
 # --- formatting -------------------------------------------------------------------------------
 
 def _fmt(value, column: str = "") -> str:
@@ -232,7 +247,7 @@ def render_text(rep: Report) -> str:
     parts = [_count(rep)
              + (f"; all share: {','.join(rep.common)}" if rep.common else ""), "", runs, "",
              "Groups (runs that differ only by seed):", "", text_table(*display_group_rows(rep.group_rows)), ""]
-    parts += conclusions(rep.groups, rep.group_rows) + ["", "Method: " + METHOD]
+    parts += conclusions(rep.groups, rep.group_rows) + ["", *provenance_warnings(rep.groups), "Method: " + METHOD]
     return "\n".join(parts)
 
 
@@ -246,7 +261,7 @@ def render_markdown(rep: Report, images: list[str]) -> str:
               markdown_table(*display_group_rows(rep.group_rows)), ""]
     for line in conclusions(rep.groups, rep.group_rows):
         parts += ["- " + line.strip()] if line.startswith("  ") else ["", line]
-    parts += ["", f"Method: {METHOD}", ""]
+    parts += ["", *provenance_warnings(rep.groups), f"Method: {METHOD}", ""]
     parts += [f"![{name}]({name})\n" for name in images]
     return "\n".join(parts)
 

@@ -97,6 +97,9 @@ def train(cfg: DictConfig) -> dict:
                                      logger=_instantiate_all(cfg.get("logger")) or False,
                                      plugins=[AtomicCheckpointIO(), *cluster_plugins()])
 
+    if trainer.world_size > 1:  # data.batch_size is per process, as in PyTorch's DDP
+        log.info("DDP: %d processes x data.batch_size %d = global batch %d", trainer.world_size, cfg.data.batch_size,
+                 trainer.world_size * cfg.data.batch_size)
     start = time.perf_counter()
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)

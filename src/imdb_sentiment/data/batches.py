@@ -68,18 +68,30 @@ class IndexBatches(Sampler):
     given, else from ``set_epoch``.
     With ``bucket`` the shuffled reviews are sorted by length inside windows of 50 batches,
     so each batch holds reviews of similar length, and the batches are shuffled again.
+
+    Under DDP (``world`` processes) rank ``r`` takes batches ``r, r + world, ...`` of one order that all ranks
+    draw alike, so each review is seen exactly once an epoch across the ranks, never twice (no padding with
+    duplicates). Training (``even``) cuts the epoch into ``world x steps`` batches of near-equal size, so every
+    rank takes the same number of steps, as DDP's gradient exchange needs; evaluation keeps ``batch_size``
+    batches, and a rank may get one batch fewer.
     """
 
     def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, bucket: bool = False, seed: int = 0,
-                 epoch_fn: Callable[[], int] | None = None):
+                 epoch_fn: Callable[[], int] | None = None, rank: int = 0, world: int = 1):
         self.lengths, self.batch_size, self.shuffle, self.bucket = lengths, batch_size, shuffle, bucket
         self.seed, self.epoch, self.epoch_fn = seed, 0, epoch_fn
+        self.rank, self.world, self.even = rank, world, shuffle and world > 1
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    def _count(self) -> int:
+        """Batches of the whole epoch, over all ranks."""
+        n, bs = len(self.lengths), self.batch_size
+        return self.world * -(-n // (bs * self.world)) if self.even else -(-n // bs)
+
     def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
+        return len(range(self.rank, self._count(), self.world))
 
     def __iter__(self):
         n, bs = len(self.lengths), self.batch_size
@@ -90,7 +102,7 @@ class IndexBatches(Sampler):
             window = bs * 50
             order = np.concatenate([chunk[np.argsort(self.lengths[chunk], kind="stable")]
                                     for chunk in np.split(order, range(window, n, window))])
-        batches = [order[i:i + bs] for i in range(0, n, bs)]
+        batches = np.array_split(order, self._count()) if self.even else [order[i:i + bs] for i in range(0, n, bs)]
         if self.bucket and self.shuffle:
             batches = [batches[i] for i in rng.permutation(len(batches))]
-        return iter(batches)
+        return iter(batches[self.rank::self.world])

@@ -116,8 +116,11 @@ class IMDBDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, train: bool) -> DataLoader:
         ds = self.splits[split]
+        trainer = self.trainer  # under DDP each rank takes its share (trainer.use_distributed_sampler is off)
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         sampler = IndexBatches(ds.lengths, self.batch_size if train else self.eval_batch_size, shuffle=train,
-                               bucket=self.bucket, seed=self.shuffle_seed, epoch_fn=self._train_epoch if train else None)
+                               bucket=self.bucket, seed=self.shuffle_seed, epoch_fn=self._train_epoch if train else None,
+                               rank=rank, world=world)
         # Its own generator: creating an iterator would otherwise draw from the global one, which dropout
         # uses, and a resumed run creates its iterators at other moments than an uninterrupted one.
         return DataLoader(ds, sampler=sampler, batch_size=None, generator=torch.Generator())

@@ -61,19 +61,19 @@ class SentimentClassifier(L.LightningModule):
             self._resumed_rng = None
 
     def on_train_epoch_end(self):
-        self.log("train/acc", self._take(self.train_acc), prog_bar=True)
+        self.log("train/acc", self._take(self.train_acc), prog_bar=True, sync_dist=True)  # equal on every rank
 
     def on_validation_epoch_end(self):
         acc = self._take(self.val_acc)
-        self.log("val/acc", acc, prog_bar=True)
+        self.log("val/acc", acc, prog_bar=True, sync_dist=True)
         if self.trainer.sanity_checking:
             return
         if not acc <= self.best_val_acc:  # also true while best is still nan
             self.best_val_acc, self.best_epoch = acc, self.current_epoch
-        self.log("val/acc_best", self.best_val_acc)
+        self.log("val/acc_best", self.best_val_acc, sync_dist=True)
 
     def on_test_epoch_end(self):
-        self.log("test/acc", self._take(self.test_acc))
+        self.log("test/acc", self._take(self.test_acc), sync_dist=True)
 
     @staticmethod
     def _take(metric: BinaryAccuracy) -> float:
