@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import torch
+
 from results_file import mean_and_seeds, publish
 from train_run import REPO, train
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from hydra.utils import instantiate
 
 from imdb_sentiment.data.cache import load_entry
-from imdb_sentiment.memory import peak_rss_mib
+from imdb_sentiment.run.memory import peak_rss_mib
 
 
 def on_device(entry: Path, maxlen: int, padding: str, truncating: str, device: torch.device):

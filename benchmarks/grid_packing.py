@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import torch
+
 from results_file import publish
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 import torch
+
 from results_file import mean_and_seeds, publish
 from train_run import REPO, train
-
 
 VARIANTS = {
     "fixed maxlen (default)": [],

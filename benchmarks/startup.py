@@ -101,7 +101,7 @@ def first_step(overrides: list[str], cache_dir: Path, out: Path) -> dict[str, fl
 
 def import_seconds() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import imdb_sentiment.training"], cwd=REPO, check=True)
+    subprocess.run([sys.executable, "-c", "import imdb_sentiment.run.training"], cwd=REPO, check=True)
     return time.perf_counter() - start
 
 
@@ -137,7 +137,7 @@ def main() -> None:
              "| **1. encoding from raw** | | |", *table(results["encode"]),
              "| **2. reloading the cache** | | |", *table(results["reload"]),
              "| **3. train.py to its first step (warm cache)** | | |", *table(results["first"]),
-             f"| (of which `import imdb_sentiment.training` in a fresh interpreter) | {imports:.2f} | |"]
+             f"| (of which `import imdb_sentiment.run.training` in a fresh interpreter) | {imports:.2f} | |"]
     publish("startup", lines)
 
 

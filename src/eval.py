@@ -8,7 +8,7 @@ import sys
 
 from imdb_sentiment.cli import parse_assignments, run_task
 from imdb_sentiment.errors import UserError
-from imdb_sentiment.evaluation import TRAINER_KEYS, evaluate, result_line
+from imdb_sentiment.inference.evaluation import TRAINER_KEYS, evaluate, result_line
 
 
 def main(argv: list[str]) -> None:

@@ -7,11 +7,11 @@ Prints one line a review: P(positive), label, the review's start.
 """
 import sys
 
-from imdb_sentiment.trained_run import load_trained
 from imdb_sentiment.cli import parse_assignments, run_task
 from imdb_sentiment.errors import UserError
-from imdb_sentiment.prediction import label, predict_proba
-from imdb_sentiment.review_input import read_reviews, shorten
+from imdb_sentiment.inference.prediction import label, predict_proba
+from imdb_sentiment.inference.review_input import read_reviews, shorten
+from imdb_sentiment.inference.trained_run import load_trained
 
 
 def main(argv: list[str]) -> None:

@@ -9,8 +9,8 @@ import hydra
 from omegaconf import DictConfig
 
 from imdb_sentiment.cli import run_task
-from imdb_sentiment.override_check import check_override_keys
-from imdb_sentiment.prepare import prepare
+from imdb_sentiment.config.overrides import check_override_keys
+from imdb_sentiment.run.prepare import prepare
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

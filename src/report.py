@@ -2,7 +2,7 @@
 import sys
 
 from imdb_sentiment.cli import run_task
-from imdb_sentiment.report import main
+from imdb_sentiment.reporting.report import main
 
 if __name__ == "__main__":
     run_task(main, sys.argv[1:])

@@ -5,7 +5,7 @@
 import sys
 
 from imdb_sentiment.cli import run_task
-from imdb_sentiment.sweep_status import main
+from imdb_sentiment.reporting.sweep_status import main
 
 if __name__ == "__main__":
     run_task(main, sys.argv[1:])

@@ -6,8 +6,8 @@ import hydra
 from omegaconf import DictConfig
 
 from imdb_sentiment.cli import run_task
-from imdb_sentiment.override_check import check_override_keys
-from imdb_sentiment.training import train
+from imdb_sentiment.config.overrides import check_override_keys
+from imdb_sentiment.run.training import train
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

@@ -15,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 REAL_IMDB = Path(os.environ.get("IMDB_REAL_DATA", REPO.parent / "shared" / "data" / "imdb"))
-EXPERIMENTS = sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml"))
+EXPERIMENTS = sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml") if not p.stem.startswith("_"))  # _*: bases
 
 POSITIVE = "great excellent wonderful loved superb brilliant enjoyable moving".split()
 NEGATIVE = "awful terrible boring hated dull worst waste poor".split()

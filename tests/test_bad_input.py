@@ -1,6 +1,9 @@
 """The catalogue of wrong inputs (README, "Bad input"): each answered before any training with exit code 2,
-one last line on stderr naming the key, the value and what is allowed, no traceback, and a run folder
-holding nothing but Hydra's log and its .hydra/ record of the config."""
+one line on stderr naming the key, the value and what is allowed, no traceback, and a run folder holding
+nothing but Hydra's log and its .hydra/ record of the config.
+
+Each train.py row runs in this process (the same checks, composed the same way: a second each instead of a
+fresh interpreter); one row per entry point runs as a real subprocess for the exit code and the stderr line."""
 import json
 import os
 import subprocess
@@ -12,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import REPO
-from imdb_sentiment.training import train
+from imdb_sentiment.run.training import train
 
 TINY_MODEL = ["model=gru", "data.vocab_size=100", "data.maxlen=30"]
 
@@ -91,29 +94,64 @@ def bad_sources(tmp_path_factory, tiny_imdb):
             "GRUCKPT": root / "run" / "checkpoints" / "last.ckpt"}
 
 
-@pytest.mark.parametrize("case", CATALOGUE)
-def test_bad_input_is_one_clear_line_before_any_training(case, bad_sources, tiny_imdb, tmp_path):
-    script, args, key_value, allowed = CATALOGUE[case]
-    def fill(text):
-        for placeholder, path in bad_sources.items():
-            text = text.replace(placeholder, str(path))
-        return text
+# One real subprocess per entry point guards the contract end to end: exit 2, one stderr line, no traceback.
+SUBPROCESS = {"zero batch", "predict without text", "predict empty text", "eval of another split"}
 
-    args, key_value = [fill(a) for a in args], fill(key_value)
+
+def _fill(text: str, bad_sources: dict) -> str:
+    for placeholder, path in bad_sources.items():
+        text = text.replace(placeholder, str(path))
+    return text
+
+
+def train_in_process(args: list[str], out: Path, cache: Path) -> str | None:
+    """What `python src/train.py <args>` checks before training, in this process: the override keys, the
+    composed config, the data source and the checkpoint. The one-line message train.py would print, or None."""
+    from conftest import CONFIGS, compose_train
+    from imdb_sentiment.config.overrides import check_override_keys
+    from imdb_sentiment.errors import UserError
+    try:
+        check_override_keys(CONFIGS, "train", args)
+        cfg = compose_train([a for a in args if not a.startswith("-")], out, cache)
+        train(cfg)
+    except UserError as exc:
+        return f"error: {exc}"
+    return None
+
+
+@pytest.mark.parametrize("case", [c for c in CATALOGUE if CATALOGUE[c][0] == "train" and c not in SUBPROCESS])
+def test_bad_input_is_one_clear_line_before_any_training(case, bad_sources, tiny_imdb, tmp_path):
+    _, args, key_value, allowed = CATALOGUE[case]
+    args, key_value = [_fill(a, bad_sources) for a in args], _fill(key_value, bad_sources)
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    line = train_in_process([f"data.source={tiny_imdb}", "trainer.accelerator=cpu", *args], out, cache)
+    assert line is not None and "\n" not in line, line
+    assert line.startswith(f"error: {key_value}") and allowed in line, line
+    assert not out.exists() or not any(out.iterdir()), sorted(p.name for p in out.iterdir())  # nothing written
+    if not key_value.startswith("data.source="):  # refused before any data was read: no cache entry either
+        assert not cache.exists() or not any(cache.iterdir()), sorted(p.name for p in cache.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(SUBPROCESS))
+def test_bad_input_through_each_entry_point_exits_2_with_one_line(case, bad_sources, tiny_imdb, tmp_path):
+    script, args, key_value, allowed = CATALOGUE[case]
+    args, key_value = [_fill(a, bad_sources) for a in args], _fill(key_value, bad_sources)
     if script == "train":
         args = [f"data.source={tiny_imdb}", f"paths.log_dir={tmp_path}/logs", f"paths.cache_dir={tmp_path}/cache",
                 "trainer.accelerator=cpu", *args]
-        args = [a for a in args if a.startswith("-")] + [a for a in args if not a.startswith("-")]
     r = subprocess.run([sys.executable, f"src/{script}.py", *args], cwd=REPO, capture_output=True, text=True,
                        stdin=subprocess.DEVNULL, timeout=300, env={**os.environ, "HF_DATASETS_OFFLINE": "0"})
     out = r.stdout + r.stderr
     assert r.returncode == 2, out[-3000:]
     assert "Traceback" not in out, out[-3000:]
-    last = r.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"error: {key_value}") and allowed in last, last
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and errors[0] == r.stderr.strip().splitlines()[-1], r.stderr[-3000:]
+    assert errors[0].startswith(f"error: {key_value}") and allowed in errors[0], errors[0]
     for run in (tmp_path / "logs").glob("*runs/*/*"):  # nothing beyond Hydra's log and config record
         assert {p.name for p in run.iterdir()} <= {".hydra", "train.log"} or _is_sweep_with_empty_jobs(run), \
             sorted(p.name for p in run.iterdir())
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
 
 
 def _is_sweep_with_empty_jobs(sweep: Path) -> bool:

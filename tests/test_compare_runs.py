@@ -13,8 +13,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import metadata as hp_metadata
 
 from conftest import REPO
-from imdb_sentiment import report
-from imdb_sentiment.evaluation import evaluate
+from imdb_sentiment.inference.evaluation import evaluate
+from imdb_sentiment.reporting import report
 
 GRID = ["data.batch_size=16,32", "seed=1,2"]
 FIXED = ["model=gru", "data.vocab_size=100", "data.maxlen=40", "trainer.max_epochs=3", "optimizer.lr=0.01",

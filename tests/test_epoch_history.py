@@ -2,7 +2,7 @@
 import json
 
 from conftest import compose_train
-from imdb_sentiment.training import train
+from imdb_sentiment.run.training import train
 
 
 def test_resumed_run_keeps_the_earlier_epochs(make_cfg, tmp_path, tiny_imdb):

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imdb_sentiment.data.text_encoding import PAD_ID, START_ID, encode, fit_tokenizer
+from imdb_sentiment.inference.prediction import predict_proba
+from imdb_sentiment.inference.trained_run import Trained
 from imdb_sentiment.models import RecurrentClassifier, SentimentClassifier
-from imdb_sentiment.prediction import predict_proba
-from imdb_sentiment.trained_run import Trained
 
 CORPUS = ["The movie was GREAT, great fun!<br /><br />Don't miss it.", "the plot was dull... dull, DULL",
           "great cast", "Ｆｕｌｌ width ﬁne İstanbul naïve café ΣΑΣ", "it's the actors' best, isn't it?"]

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from conftest import REPO
-from imdb_sentiment.checkpointing import intact
+from imdb_sentiment.run.checkpointing import intact
 
 TINY = ["model=gru", "data.vocab_size=100", "data.maxlen=30", "data.batch_size=8", "trainer.max_epochs=4",
         "trainer.accelerator=cpu", "callbacks.progress_bar.refresh_rate=0", "test=false"]
@@ -133,6 +133,6 @@ def test_resume_skips_a_damaged_last_checkpoint(tiny_imdb, tmp_path, damaged):
     checkpoints = tmp_path / "run" / "checkpoints"
     data = (checkpoints / damaged).read_bytes()
     (checkpoints / damaged).write_bytes(data[: len(data) // 2])  # the disk lost its end
-    from imdb_sentiment.checkpointing import resume_path
+    from imdb_sentiment.run.checkpointing import resume_path
     chosen = resume_path(tmp_path / "run")
     assert chosen is not None and chosen.name != damaged and intact(chosen) and first["epochs_run"] == 4

@@ -5,10 +5,10 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from imdb_sentiment.trained_run import load_trained
 from imdb_sentiment.errors import UserError
-from imdb_sentiment.prediction import predict_proba
-from imdb_sentiment.training import train
+from imdb_sentiment.inference.prediction import predict_proba
+from imdb_sentiment.inference.trained_run import load_trained
+from imdb_sentiment.run.training import train
 
 
 @pytest.mark.parametrize("overrides", [

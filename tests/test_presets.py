@@ -5,7 +5,7 @@ import pytest
 from hydra.utils import get_class
 
 from conftest import EXPERIMENTS
-from imdb_sentiment.training import train
+from imdb_sentiment.run.training import train
 
 
 def test_presets_exist():

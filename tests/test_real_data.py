@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from conftest import REPO
-from imdb_sentiment.training import train
+from imdb_sentiment.run.training import train
 
 
 def test_gru_learns_real_imdb_and_predicts_the_notebook_examples(real_imdb, make_cfg, tmp_path):
@@ -26,9 +26,9 @@ def test_gru_learns_real_imdb_and_predicts_the_notebook_examples(real_imdb, make
 def test_word_tokenizer_matches_hugging_face_on_real_reviews(real_imdb):
     """The Arrow word path against Hugging Face's trainer and encoder: same vocabulary, same ids."""
     import pyarrow.parquet as pq
-    from test_text_encoding import hugging_face_word_tokenizer
 
     from imdb_sentiment.data.text_encoding import encode, fit_tokenizer
+    from test_text_encoding import hugging_face_word_tokenizer
     (train_file,) = real_imdb.glob("**/train-*.parquet")
     (test_file,) = real_imdb.glob("**/test-*.parquet")
     fit_on = pq.read_table(train_file).column("text").to_pylist()[::5]  # 5,000 reviews of both labels

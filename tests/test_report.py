@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from imdb_sentiment import report
 from imdb_sentiment.errors import UserError
+from imdb_sentiment.reporting import report
 
 T_975 = {1: 12.706204736174707, 2: 4.302652729749464}  # Student t quantiles from the tables, not from scipy
 COMMON = ["model=gru", "trainer.accelerator=cpu", "paths.log_dir=/somewhere"]

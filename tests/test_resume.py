@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from conftest import REPO, write_tiny_imdb
-from imdb_sentiment.checkpointing import AtomicCheckpointIO
 from imdb_sentiment.data.batches import IndexBatches
+from imdb_sentiment.run.checkpointing import AtomicCheckpointIO
 
 # GRU with dropout (the Practicum preset), so the resumed run must also restore the dropout RNG.
 RESUMABLE = ["experiment=practicum_gru", "data.maxlen=60", "data.batch_size=16", "trainer.max_epochs=5",

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from conftest import REPO
+from imdb_sentiment.config.sweep_naming import check_distinct, exclude_keys_for, grid_names, job_dirname, varying_keys
 from imdb_sentiment.errors import UserError
-from imdb_sentiment.sweep_naming import check_distinct, exclude_keys_for, grid_names, job_dirname, varying_keys
 
 
 def test_job_names_drop_group_prefixes_and_excluded_keys():

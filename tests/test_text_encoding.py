@@ -68,8 +68,9 @@ ODD = ["a_'b", "_'a", "rock''n'roll", "'quoted'", "don't", "a'b'c", "a' 'b", "x'
 
 def hugging_face_word_tokenizer(texts, vocab_size, start_token):
     """The reference: the same tokenizer fitted and used through Hugging Face's own trainer and encoder."""
-    from imdb_sentiment.data.text_encoding import START, new_tokenizer
     from tokenizers import processors
+
+    from imdb_sentiment.data.text_encoding import START, new_tokenizer
     tok, trainer_cls = new_tokenizer("word")
     specials = ["[PAD]", "[UNK]", START] if start_token else ["[PAD]", "[UNK]"]
     tok.train_from_iterator(texts, trainer=trainer_cls(vocab_size=vocab_size, special_tokens=specials, show_progress=False))

@@ -77,7 +77,7 @@ def test_peak_rss_is_this_process_not_a_larger_parent():
     """summary.json's peak_rss_mib: a run started by a process that once held 400 MiB reports its own peak."""
     import subprocess
     import sys
-    child = ("import resource; from imdb_sentiment.memory import peak_rss_mib; "
+    child = ("import resource; from imdb_sentiment.run.memory import peak_rss_mib; "
              "print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
     parent = (f"import subprocess, sys; big = bytearray(400 * 2**20); big[::4096] = b'x' * len(big[::4096]); "
               f"subprocess.run([sys.executable, '-c', {child!r}])")

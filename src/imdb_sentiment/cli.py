@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from .errors import UserError
+from imdb_sentiment.errors import UserError
 
 EXIT_USER_ERROR = 2
 

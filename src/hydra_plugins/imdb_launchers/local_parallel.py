@@ -29,8 +29,8 @@ def visible_gpus() -> list[str]:
 class LocalParallelLauncher(Launcher):
     """``jobs_per_gpu`` runs share each of ``gpus`` GPUs (null: all visible); without GPUs, ``cpu_jobs`` at once."""
 
-    def __init__(self, jobs_per_gpu: int = 4, gpus: int | None = None, cpu_jobs: int = 1,
-                 threads_per_job: int | None = None):
+    def __init__(self, jobs_per_gpu: int, gpus: int | None, cpu_jobs: int, threads_per_job: int | None):
+        # No defaults here: configs/hydra/launcher/local_parallel.yaml is their one home.
         self.jobs_per_gpu, self.gpus, self.cpu_jobs, self.threads_per_job = jobs_per_gpu, gpus, cpu_jobs, threads_per_job
         self.config = self.hydra_context = self.task_function = None
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
+from omegaconf import OmegaConf
+
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher as SubmititSlurmLauncher
-from omegaconf import OmegaConf
 
 from .parallel import pack_state, run_parallel
 
@@ -46,7 +47,9 @@ class PackedRuns:
         job_id = os.environ.get("SLURM_JOB_ID", "packed")
         cpus = int(os.environ.get("SLURM_CPUS_PER_TASK", os.cpu_count() or 1))  # the allocation, not the node
         threads = max(1, cpus // len(jobs))
-        from imdb_sentiment.requeue import PACKED_ENV  # here: Lightning is imported in the job, not at plugin discovery
+        from imdb_sentiment.run.requeue import (
+            PACKED_ENV,  # here: Lightning is imported in the job, not at plugin discovery
+        )
         # PACKED_ENV: the runs leave requeueing to submitit's handler in this process, which requeues the job once.
         env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), PACKED_ENV: "1"}
         return run_parallel(self.state, jobs, [dict(env) for _ in jobs], job_id_prefix=f"{job_id}_")
@@ -64,13 +67,13 @@ class SlurmLauncher(SubmititSlurmLauncher):
     with ``wait: false`` the launcher returns once the jobs are submitted (``sweep.py status`` follows them).
     """
 
-    def __init__(self, runs_per_job: int = 1, wait: bool = True, **params) -> None:
+    def __init__(self, runs_per_job: int, wait: bool, **params) -> None:  # defaults: hydra/launcher/slurm.yaml
         super().__init__(**params)
         self.runs_per_job, self.wait = runs_per_job, wait
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
-        from imdb_sentiment import snapshot, sweep_manifest
-        from imdb_sentiment.sweep_naming import job_dirname, sweep_exclude_keys
+        from imdb_sentiment.config.sweep_naming import job_dirname, sweep_exclude_keys
+        from imdb_sentiment.run import snapshot, sweep_manifest
 
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ class SubsetSweeper(BasicSweeper):
         self.only = set(only or [])
 
     def split_arguments(self, overrides, max_batch_size):  # BasicSweeper.sweep calls it to make its batches
-        from imdb_sentiment.sweep_naming import job_dirname, sweep_exclude_keys
+        from imdb_sentiment.config.sweep_naming import job_dirname, sweep_exclude_keys
         exclude = sweep_exclude_keys(self.config)
         jobs = [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
         return [[job for job in jobs if job_dirname(job, exclude) in self.only]]

@@ -1,4 +1,4 @@
-from .datamodule import IMDBDataModule
-from .ragged import Ragged, pad_sequences
+from imdb_sentiment.data.datamodule import IMDBDataModule
+from imdb_sentiment.data.ragged import Ragged, pad_sequences
 
 __all__ = ["IMDBDataModule", "Ragged", "pad_sequences"]

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from .ragged import Ragged
+from imdb_sentiment.data.ragged import Ragged
 
 
 def _batch_rows(rows):

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
-from ..errors import UserError
-from .cache_lock import BuildLock
-from .ragged import Ragged
+from imdb_sentiment.data.cache_lock import BuildLock
+from imdb_sentiment.data.ragged import Ragged
+from imdb_sentiment.errors import UserError
 
 log = logging.getLogger(__name__)
 DONE = "meta.json"  # written last: its presence marks a complete entry

@@ -9,10 +9,10 @@ import pyarrow as pa
 import torch
 from torch.utils.data import DataLoader
 
-from . import cache
-from .batches import DynamicLengthBatches, FixedLengthBatches, IndexBatches
-from .sources import hf_offline, load_raw_splits, looks_like_path, source_fingerprint
-from .text_encoding import encode, fit_tokenizer
+from imdb_sentiment.data import cache
+from imdb_sentiment.data.batches import DynamicLengthBatches, FixedLengthBatches, IndexBatches
+from imdb_sentiment.data.sources import hf_offline, load_raw_splits, looks_like_path, source_fingerprint
+from imdb_sentiment.data.text_encoding import encode, fit_tokenizer
 
 
 def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import datasets
 
-from ..errors import DataSourceError
+from imdb_sentiment.errors import DataSourceError
 
 SPLITS = ("train", "test")
 _ACL_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_\d+\.txt$")

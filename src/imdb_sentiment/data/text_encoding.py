@@ -17,16 +17,16 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
 
-from ..errors import ConfigError
-from .ragged import Ragged
+from imdb_sentiment.data.ragged import Ragged
+from imdb_sentiment.errors import ConfigError
 
 PAD, UNK, START = "[PAD]", "[UNK]", "[START]"
 PAD_ID, UNK_ID, START_ID = 0, 1, 2

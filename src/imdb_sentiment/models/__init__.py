@@ -1,4 +1,4 @@
-from .architectures import FlattenMLP, NgramBag, RecurrentClassifier, count_parameters
-from .classifier import SentimentClassifier
+from imdb_sentiment.models.architectures import FlattenMLP, NgramBag, RecurrentClassifier, count_parameters
+from imdb_sentiment.models.classifier import SentimentClassifier
 
 __all__ = ["FlattenMLP", "NgramBag", "RecurrentClassifier", "SentimentClassifier", "count_parameters"]

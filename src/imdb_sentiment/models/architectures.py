@@ -6,8 +6,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..data.text_encoding import PAD_ID
-from .keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
+from imdb_sentiment.data.text_encoding import PAD_ID
+from imdb_sentiment.models.keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "max", "mean", "max_mean")

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
-from ..checkpointing import rng_states, set_rng_states
+from imdb_sentiment.models.rng import rng_states, set_rng_states
 
 
 class SentimentClassifier(L.LightningModule):

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from . import sweep_manifest
-from .errors import UserError
-from .runs import SUMMARY, find_run_dirs
-from .sweep_naming import job_dirname, sweep_exclude_keys, sweep_jobs
+from imdb_sentiment.config.sweep_naming import job_dirname, sweep_exclude_keys, sweep_jobs
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.reporting import sweep_manifest
+from imdb_sentiment.reporting.runs import find_run_dirs
+from imdb_sentiment.run.folder import LOG, SUMMARY
+
 
 @dataclass
 class Point:
@@ -78,7 +80,7 @@ def _run(cmd: list[str]) -> str:
 
 def last_error(sweep: Path, point: Point) -> str:
     """The last ``error: ...`` (or exception) line the point's run or its jobs logged."""
-    logs = [sweep / point.run_dir / "train.log"]
+    logs = [sweep / point.run_dir / LOG]
     for job in point.job_ids:
         logs += sorted((sweep / ".submitit").glob(f"{job}*/*_log.*"))
     for path in logs:

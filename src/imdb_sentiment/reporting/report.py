@@ -14,11 +14,11 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import plots
-from .errors import UserError
-from .files import write_bytes_atomic, write_text_atomic
-from .runs import Run, find_runs
-from .stats import METHOD, estimate, verdict, welch_p
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.files import write_bytes_atomic, write_text_atomic
+from imdb_sentiment.reporting import plots
+from imdb_sentiment.reporting.runs import Run, find_runs
+from imdb_sentiment.reporting.stats import METHOD, estimate, verdict, welch_p
 
 RUN_COLUMNS = ["run", "model", "experiment", "seed", "batch_size", "max_epochs", "epochs_run", "stopped_early_at_epoch",
                "best_val_acc", "best_epoch", "test_acc", "params", "fit_seconds", "accelerator", "status", "path"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from .checkpointing import resume_path
-from .errors import UserError
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.run.checkpointing import read_checkpoint, resume_path
 
 COMPARED = ("seed", "model", "data", "optimizer")
 # Keys of the compared sections that do not change what a run learns.
@@ -49,8 +49,6 @@ def differences(theirs: dict, ours: dict) -> list[str]:
 def checkpoint_to_resume(cfg: DictConfig, out_dir: str | Path) -> str | None:
     """``ckpt_path`` if given, else with ``resume`` the newest intact checkpoint in the run folder; either only
     when it was saved by this same run. ``UserError`` otherwise, before anything is written."""
-    from .trained_run import read_checkpoint  # torch.load: only when there is a checkpoint to read
-
     explicit = cfg.get("ckpt_path")
     path = explicit or (resume_path(out_dir) if cfg.get("resume") else None)
     if not path:

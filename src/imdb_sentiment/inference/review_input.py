@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import UserError
+from imdb_sentiment.errors import UserError
 
 
 def read_reviews(texts: list[str], file: str | None, stdin) -> list[str]:

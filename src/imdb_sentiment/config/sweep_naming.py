@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from .errors import UserError
+from imdb_sentiment.errors import UserError
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 SUBSET_SWEEPER = "hydra_plugins.imdb_launchers.subset_sweeper.SubsetSweeper"

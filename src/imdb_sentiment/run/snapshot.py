@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .files import write_json_atomic
-from .provenance import PROVENANCE_FILE, ROOT, source_state
+from imdb_sentiment.files import write_json_atomic
+from imdb_sentiment.run.provenance import PROVENANCE_FILE, ROOT, source_state
 
 log = logging.getLogger(__name__)
 SNAPSHOT = ".code"

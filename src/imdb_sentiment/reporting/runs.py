@@ -12,9 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import UserError
-
-SUMMARY, HISTORY = "summary.json", "metrics.json"
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.run.folder import HISTORY, HYDRA, SUMMARY
 
 
 @dataclass
@@ -35,7 +34,7 @@ class Run:
 
 
 def is_run_dir(path: Path) -> bool:
-    return (path / ".hydra").is_dir() or (path / SUMMARY).is_file()
+    return (path / HYDRA).is_dir() or (path / SUMMARY).is_file()
 
 
 def find_run_dirs(folder: Path) -> list[Path]:
@@ -92,7 +91,7 @@ def _read_history(path: Path) -> list[dict]:
 
 def _read_hydra_choices(path: Path) -> dict:
     try:
-        hydra = yaml.safe_load((path / ".hydra" / "hydra.yaml").read_text())["hydra"]
+        hydra = yaml.safe_load((path / HYDRA / "hydra.yaml").read_text())["hydra"]
         return {k: v for k, v in hydra["runtime"]["choices"].items() if k in ("model", "experiment") and v}
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return {}
@@ -101,7 +100,7 @@ def _read_hydra_choices(path: Path) -> dict:
 def _read_hydra_overrides(path: Path) -> list[str]:
     """The overrides Hydra recorded, for runs whose summary does not hold them."""
     try:
-        overrides = yaml.safe_load((path / ".hydra" / "overrides.yaml").read_text())
+        overrides = yaml.safe_load((path / HYDRA / "overrides.yaml").read_text())
         return [str(o) for o in overrides] if isinstance(overrides, list) else []
     except (OSError, yaml.YAMLError):
         return []

@@ -21,7 +21,7 @@ import subprocess
 from lightning.pytorch import Callback
 from lightning.pytorch.plugins.environments import SLURMEnvironment
 
-from .provenance import slurm_job
+from imdb_sentiment.run.provenance import slurm_job
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelSummary
 from lightning.pytorch.utilities import rank_zero_info
 
-from .files import write_json_atomic
-from .models import count_parameters
+from imdb_sentiment.files import write_json_atomic
+from imdb_sentiment.models import count_parameters
 
 
 class ExactModelSummary(ModelSummary):

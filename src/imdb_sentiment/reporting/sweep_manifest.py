@@ -10,7 +10,7 @@ import json
 import time
 from pathlib import Path
 
-from .files import write_json_atomic
+from imdb_sentiment.files import write_json_atomic
 
 MANIFEST = "sweep.json"
 

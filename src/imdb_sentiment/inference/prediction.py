@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .trained_run import Trained
-from .data.text_encoding import encode
-from .errors import UserError
+from imdb_sentiment.data.text_encoding import encode
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.inference.trained_run import Trained
 
 THRESHOLD = 0.5  # positive when p > 0.5: the rule the training accuracy (torchmetrics) used
 

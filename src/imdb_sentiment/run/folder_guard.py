@@ -12,10 +12,10 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict
 
-from .checkpointing import resume_path
-from .cli import run_task
-from .resume_check import checkpoint_to_resume
-from .sweep_naming import check_distinct, job_dirname, sweep_exclude_keys, sweep_jobs
+from imdb_sentiment.cli import run_task
+from imdb_sentiment.config.sweep_naming import check_distinct, job_dirname, sweep_exclude_keys, sweep_jobs
+from imdb_sentiment.run.checkpointing import resume_path
+from imdb_sentiment.run.resume_check import checkpoint_to_resume
 
 
 class RunFolderGuard(Callback):

@@ -7,7 +7,7 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from .config_checks import check_config
+from imdb_sentiment.config.checks import check_config
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import OverrideType
 from omegaconf import DictConfig, ListConfig
 
-from .errors import ConfigError
+from imdb_sentiment.errors import ConfigError
 
 MAX_COMPOSITIONS = 16
 _NO_VALUE_FLAGS = ("-m", "--multirun")
@@ -40,9 +40,10 @@ def check_override_keys(config_dir: str | Path, config_name: str, argv: list[str
             continue  # Hydra's own settings, package moves, +additions and ~deletions
         if (config_dir / key).is_dir():
             choices = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
-            options = sorted(f.stem for f in (config_dir / key).glob("*.yaml"))
+            files = {f.stem for f in (config_dir / key).glob("*.yaml")}
+            options = sorted(f for f in files if not f.startswith("_"))  # _name: a base that presets build on
             for choice in choices:
-                if choice != "null" and choice not in options:
+                if choice != "null" and choice not in files:
                     close = difflib.get_close_matches(choice, options, n=1, cutoff=0.6)
                     hint = f" (did you mean {close[0]}?)" if close else ""
                     raise ConfigError(key, choice, f"no such {key} config{hint}; one of {', '.join(options)}")

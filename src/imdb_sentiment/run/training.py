@@ -13,19 +13,20 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from .checkpointing import AtomicCheckpointIO, clear_killed_saves
-from .config_checks import check_config
-from .data.cache import CacheMissError
-from .errors import UserError
-from .files import write_json_atomic
-from .hparams import log_hparams
-from .job_log import quiet_known_noise
-from .memory import peak_rss_mib
-from .provenance import provenance
-from .models import SentimentClassifier, count_parameters
-from .requeue import RequeueFailed, cluster_plugins
-from .resume_check import checkpoint_to_resume
-from .sweep_naming import job_dirname
+from imdb_sentiment.config.checks import check_config
+from imdb_sentiment.config.sweep_naming import job_dirname
+from imdb_sentiment.data.cache import CacheMissError
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.files import write_json_atomic
+from imdb_sentiment.models import SentimentClassifier, count_parameters
+from imdb_sentiment.run.checkpointing import AtomicCheckpointIO, clear_killed_saves
+from imdb_sentiment.run.folder import SUMMARY, Summary, model_name
+from imdb_sentiment.run.hparams import log_hparams
+from imdb_sentiment.run.job_log import quiet_known_noise
+from imdb_sentiment.run.memory import peak_rss_mib
+from imdb_sentiment.run.provenance import provenance
+from imdb_sentiment.run.requeue import RequeueFailed, cluster_plugins
+from imdb_sentiment.run.resume_check import checkpoint_to_resume
 
 log = logging.getLogger(__name__)
 
@@ -125,27 +126,27 @@ def train(cfg: DictConfig) -> dict:
         test_acc = results[0]["test/acc"] if results else None
         tested = {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
 
-    summary = {
+    summary = Summary(
         **run_identity(),
-        "model": cfg.model._target_.rsplit(".", 1)[-1],
-        "params": count_parameters(module),
-        "seed": cfg.seed,
-        "batch_size": cfg.data.batch_size,
-        "max_epochs": cfg.trainer.max_epochs,
+        model=model_name(cfg.model._target_),
+        params=count_parameters(module),
+        seed=cfg.seed,
+        batch_size=cfg.data.batch_size,
+        max_epochs=cfg.trainer.max_epochs,
         **fit,
-        "test_acc": test_acc,
-        "tested_checkpoint": tested,  # the best by its monitor, or the final weights when none was saved
-        "fit_seconds": round(fit_seconds, 2),
-        "accelerator": type(trainer.accelerator).__name__.replace("Accelerator", "").lower(),
-        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-        "peak_rss_mib": peak_rss_mib(),
-        "peak_gpu_mib": torch.cuda.max_memory_allocated() // 2**20 if torch.cuda.is_available() else None,
-        "output_dir": str(out_dir),
-        "provenance": origin,
-    }
+        test_acc=test_acc,
+        tested_checkpoint=tested,  # the best by its monitor, or the final weights when none was saved
+        fit_seconds=round(fit_seconds, 2),
+        accelerator=type(trainer.accelerator).__name__.replace("Accelerator", "").lower(),
+        device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        peak_rss_mib=peak_rss_mib(),
+        peak_gpu_mib=torch.cuda.max_memory_allocated() // 2**20 if torch.cuda.is_available() else None,
+        output_dir=str(out_dir),
+        provenance=origin,
+    ).to_json()
     if trainer.is_global_zero:
         log_hparams(trainer.loggers, cfg, summary, step=trainer.global_step)
-        write_json_atomic(out_dir / "summary.json", summary)
+        write_json_atomic(out_dir / SUMMARY, summary)
         log.info(final_line(summary))
     return summary
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
-from .data.ragged import SIDES
-from .data.sources import check_exists
-from .data.text_encoding import KINDS
-from .errors import ConfigError
+from imdb_sentiment.data.ragged import SIDES
+from imdb_sentiment.data.sources import check_exists
+from imdb_sentiment.data.text_encoding import KINDS
+from imdb_sentiment.errors import ConfigError
 
 
 def _is_int(v) -> bool:
@@ -90,7 +90,7 @@ def _check_model(cfg: DictConfig) -> None:
             _positive_int(cfg, f"model.{key}")
     if "buckets" in cfg.model:
         _positive_int(cfg, "model.buckets", minimum=0)
-    from .models.architectures import CELLS, POOLINGS
+    from imdb_sentiment.models.architectures import CELLS, POOLINGS
     if "cell" in cfg.model:
         _choice("model.cell", cfg.model.cell, tuple(CELLS))
     if "pooling" in cfg.model:

@@ -14,10 +14,10 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from tokenizers import Tokenizer
 
-from .trained_run import load_trained
-from .config_checks import check_config
-from .errors import ConfigError, UserError
-from .job_log import quiet_known_noise
+from imdb_sentiment.config.checks import check_config
+from imdb_sentiment.errors import ConfigError, UserError
+from imdb_sentiment.inference.trained_run import load_trained
+from imdb_sentiment.run.job_log import quiet_known_noise
 
 SPLITS = ("test", "val")
 TRAINER_KEYS = ("trainer.accelerator", "trainer.precision")

@@ -1,0 +1,98 @@
+"""Checkpoints that survive kills: atomic writes, reading one back, where a run picks up."""
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from imdb_sentiment.errors import UserError
+from imdb_sentiment.run.folder import LAST, checkpoint_dir
+
+NEEDED = ("state_dict", "run_config", "tokenizer_json")  # what train.py's checkpoints carry (classifier.on_save_checkpoint)
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Write beside the target, fsync, rename: a kill mid-save leaves the previous checkpoint intact."""
+
+    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            super().save_checkpoint(checkpoint, str(tmp), storage_options)
+            with tmp.open("rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except (OSError, RuntimeError) as exc:  # torch's zip writer reports a full disk as a RuntimeError
+            free = shutil.disk_usage(path.parent).free / 2**20
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[0][:120]
+            raise UserError(f"cannot write checkpoint {path} ({why}); {free:.0f} MiB free on that disk: make room, "
+                            "or point paths.log_dir at a disk that has it") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def resume_path(output_dir: str | os.PathLike) -> Path | None:
+    """The newest intact checkpoint a previous attempt of this run (a requeued or killed job) left, if any:
+    ``last.ckpt``, else the others by modification time. Writes are atomic, so a damaged file means the
+    disk lost data; it is skipped. Reads only: ``clear_killed_saves`` tidies once the run may resume."""
+    folder = checkpoint_dir(output_dir)
+    if not folder.is_dir():
+        return None
+    found = sorted(folder.glob("*.ckpt"), key=lambda p: (p.name == LAST, p.stat().st_mtime), reverse=True)
+    return next((p for p in found if intact(p)), None)
+
+
+def clear_killed_saves(output_dir: str | os.PathLike) -> None:
+    """Remove the temporary files of checkpoint saves that were killed."""
+    for tmp in checkpoint_dir(output_dir).glob(".*.ckpt.tmp-*"):
+        tmp.unlink(missing_ok=True)
+
+
+def intact(path: Path) -> bool:
+    """Whether a checkpoint file is a complete archive (every member's CRC checks out)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.testzip() is None
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """The checkpoint's contents; ``UserError`` for a missing, unreadable or foreign file."""
+    where = f"ckpt_path={path}"
+    path = Path(path).expanduser()
+    if path.is_dir():
+        found = sorted(p.relative_to(path) for p in path.rglob("*.ckpt"))[:4]
+        hint = f" such as {path / found[0]}" if found else " (none below it)"
+        raise UserError(f"{where}: is a folder; give a checkpoint file{hint}")
+    if not path.is_file():
+        raise UserError(f"{where}: no such file")
+    if path.stat().st_size == 0:
+        raise UserError(f"{where}: empty file")
+    try:
+        # weights_only: tensors and plain containers only, so a foreign file cannot run code while loading;
+        # mmap: tensors are read when used, so checking a checkpoint's run_config costs no copy of its weights.
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # torch raises many kinds for a truncated or foreign file
+        raise UserError(f"{where}: not a readable checkpoint: {_why(exc)}") from None
+    missing = [k for k in NEEDED if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise UserError(f"{where}: not a checkpoint written by this project's train.py (no {', '.join(missing)})")
+    return ckpt
+
+
+def _why(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if "Weights only load failed" in text:
+        return ("not a PyTorch checkpoint, or one holding more than tensors and plain values "
+                "(read with weights_only=True, which runs no code from the file)")
+    if isinstance(exc, (EOFError, OSError, RuntimeError)):  # what torch raises for a cut or damaged archive
+        return "truncated or corrupt (not a complete PyTorch checkpoint)"
+    return f"{type(exc).__name__}: {(text.strip().splitlines() or [''])[0][:160]}"
