@@ -9,6 +9,7 @@ turns seed by seed so that drift of the machine hits all of them. Choices are re
 validation column (a split of train); the test column is reported, never used to choose.
 Writes benchmarks/results/ablation-<device>-<date>.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,13 +32,20 @@ VARIANTS = {
         "vocab_size=20000 (the notebooks')": ["data.vocab_size=20000"],
         "no dropout": ["model.spatial_dropout=0", "model.dropout=0"],
         "keras-io BiLSTM (2 x 64, last state, maxlen 200, batch 32)": [  # replaces the preset
-            "experiment=keras_bilstm", "data.val_split=0.2", "callbacks=early_stopping",
-            "callbacks.early_stopping.patience=2"],
+            "experiment=keras_bilstm",
+            "data.val_split=0.2",
+            "callbacks=early_stopping",
+            "callbacks.early_stopping.patience=2",
+        ],
     },
     "best_bigram_bag": {
         "best_bigram_bag": [],
         "buckets=262144": ["model.buckets=262144"],
-        "buckets=262144, dense Adam (the first preset)": ["model.buckets=262144", "model.sparse=false", "optimizer=adam"],
+        "buckets=262144, dense Adam (the first preset)": [
+            "model.buckets=262144",
+            "model.sparse=false",
+            "optimizer=adam",
+        ],
         "words only (buckets=0)": ["model.buckets=0"],
         "vocab_size=20000": ["data.vocab_size=20000"],
         "embed_dim=100 (the prototype's best validation)": ["model.embed_dim=100"],
@@ -69,20 +77,28 @@ def main() -> None:
             r = rows[name][-1]
             print(name, seed, r["best_val_acc"], r["best_epoch"], r["test_acc"], r["val_acc_by_epoch"], flush=True)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
-    lines = [f"# Ablation of {args.preset}: {dt.date.today()} on {device}", "",
-             f"Command: `python benchmarks/ablation.py {' '.join(sys.argv[1:])}`; seeds {args.seeds}", "",
-             "Choose on the validation column; the test column is reported, not used to choose.", "",
-             "| variant | best val acc (mean; per seed) | best epoch | val acc by epoch (seed 1st) | test acc (mean; per seed) "
-             "| train s / epoch (median) | peak RSS MiB | peak GPU MiB |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Ablation of {args.preset}: {dt.date.today()} on {device}",
+        "",
+        f"Command: `python benchmarks/ablation.py {' '.join(sys.argv[1:])}`; seeds {args.seeds}",
+        "",
+        "Choose on the validation column; the test column is reported, not used to choose.",
+        "",
+        "| variant | best val acc (mean; per seed) | best epoch | val acc by epoch (seed 1st) "
+        "| test acc (mean; per seed) "
+        "| train s / epoch (median) | peak RSS MiB | peak GPU MiB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, rs in rows.items():
         val, test = [r["best_val_acc"] for r in rs], [r["test_acc"] for r in rs]
         secs = statistics.median(s for r in rs for s in r["train_seconds"])
-        lines.append(f"| {name} | {mean_and_seeds(val)} | "
-                     f"{', '.join(str(r['best_epoch']) for r in rs)} | "
-                     f"{', '.join(f'{v:.4f}' for v in rs[0]['val_acc_by_epoch'])} | "
-                     f"{mean_and_seeds(test)} | {secs:.1f} | "
-                     f"{max(r['peak_rss_mib'] for r in rs)} | {max(r.get('peak_gpu_mib') or 0 for r in rs)} |")
+        lines.append(
+            f"| {name} | {mean_and_seeds(val)} | "
+            f"{', '.join(str(r['best_epoch']) for r in rs)} | "
+            f"{', '.join(f'{v:.4f}' for v in rs[0]['val_acc_by_epoch'])} | "
+            f"{mean_and_seeds(test)} | {secs:.1f} | "
+            f"{max(r['peak_rss_mib'] for r in rs)} | {max(r.get('peak_gpu_mib') or 0 for r in rs)} |"
+        )
     publish(f"ablation-{'gpu' if torch.cuda.is_available() else 'cpu'}", lines)
 
 

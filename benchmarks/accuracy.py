@@ -6,6 +6,7 @@
 Each run is its own `src/train.py` process (as a user runs it); the table is written to
 benchmarks/results/accuracy-<device>-<date>.md with the command, machine and date.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,13 +35,24 @@ TARGETS = {
     "best_bilstm": ("test", 0.90),  # issue 6: beyond the notebooks
     "best_bigram_bag": ("test", 0.90),
 }
-SLACK = {"best_bilstm": 0.0, "best_bigram_bag": 0.0}  # met = mean >= target - slack; a notebook's figure is met within 1 point
+SLACK = {
+    "best_bilstm": 0.0,
+    "best_bigram_bag": 0.0,
+}  # met = mean >= target - slack; a notebook's figure is met within 1 point
 
 
 def run(preset: str, seed: int, source: str, out: Path, extra: list[str]) -> dict:
     log_dir = out / f"{preset}-seed{seed}"
-    cmd = [sys.executable, "src/train.py", f"experiment={preset}", f"seed={seed}", f"data.source={source}",
-           f"paths.log_dir={log_dir}", "callbacks.progress_bar.refresh_rate=0", *extra]
+    cmd = [
+        sys.executable,
+        "src/train.py",
+        f"experiment={preset}",
+        f"seed={seed}",
+        f"data.source={source}",
+        f"paths.log_dir={log_dir}",
+        "callbacks.progress_bar.refresh_rate=0",
+        *extra,
+    ]
     log_file = out / f"{preset}-seed{seed}.log"
     start = time.perf_counter()
     with log_file.open("w") as log:
@@ -71,10 +83,14 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
             with (out / "rows.jsonl").open("a") as f:
                 f.write(json.dumps(rows[-1]) + "\n")
-    lines = [f"# Accuracy: {dt.date.today()} on {device}", "",
-             f"Command: `python benchmarks/accuracy.py {' '.join(sys.argv[1:])}`", "",
-             "| preset | metric | target | seeds | mean | per seed | best epoch | s / run | peak RSS MiB |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Accuracy: {dt.date.today()} on {device}",
+        "",
+        f"Command: `python benchmarks/accuracy.py {' '.join(sys.argv[1:])}`",
+        "",
+        "| preset | metric | target | seeds | mean | per seed | best epoch | s / run | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for preset in args.presets:
         mine = [r for r in rows if r["preset"] == preset and "error" not in r]
         metric, target = TARGETS.get(preset, ("test", None))
@@ -84,9 +100,11 @@ def main() -> None:
             continue
         mean = statistics.mean(vals)
         verdict = "" if target is None else (" met" if mean >= target - SLACK.get(preset, 0.01) else " below")
-        lines.append(f"| {preset} | {metric} | {target or '-'} | {len(vals)} | {mean:.4f}{verdict} | "
-                     f"{', '.join(f'{v:.4f}' for v in vals)} | {', '.join(str(r['best_epoch']) for r in mine)} | "
-                     f"{statistics.mean(r['wall_s'] for r in mine):.0f} | {max(r.get('peak_rss_mib', 0) for r in mine)} |")
+        lines.append(
+            f"| {preset} | {metric} | {target or '-'} | {len(vals)} | {mean:.4f}{verdict} | "
+            f"{', '.join(f'{v:.4f}' for v in vals)} | {', '.join(str(r['best_epoch']) for r in mine)} | "
+            f"{statistics.mean(r['wall_s'] for r in mine):.0f} | {max(r.get('peak_rss_mib', 0) for r in mine)} |"
+        )
     table = "\n".join(lines) + "\n"
     results = REPO / "benchmarks" / "results"
     results.mkdir(exist_ok=True)

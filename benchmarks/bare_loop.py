@@ -5,6 +5,7 @@ batch size; the whole split sits on the device and each batch is one index into 
 shuffled training pass and an in-order validation pass; it writes their seconds and accuracies as JSON.
 Run by speed.py, not by hand: it needs the cache entry and configs speed.py resolves.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,13 @@ from imdb_sentiment.run.memory import peak_rss_mib
 def on_device(entry: Path, maxlen: int, padding: str, truncating: str, device: torch.device):
     """(ids, labels) of the train and val splits, padded as train.py pads them, resident on ``device``."""
     splits, _ = load_entry(entry)
-    return {name: (torch.from_numpy(splits[name][0].pad(maxlen, padding, truncating)).to(device),
-                   torch.from_numpy(splits[name][1].astype("float32")).to(device)) for name in ("train", "val")}
+    return {
+        name: (
+            torch.from_numpy(splits[name][0].pad(maxlen, padding, truncating)).to(device),
+            torch.from_numpy(splits[name][1].astype("float32")).to(device),
+        )
+        for name in ("train", "val")
+    }
 
 
 def clock(device: torch.device) -> float:
@@ -57,7 +63,7 @@ def main() -> None:
         order = torch.randperm(len(y_train), device=device)
         loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long)
         for i in range(0, len(order), bs):
-            rows = order[i:i + bs]
+            rows = order[i : i + bs]
             x, y = x_train[rows], y_train[rows]
             logits = model(x)
             loss = F.binary_cross_entropy_with_logits(logits, y)
@@ -71,18 +77,29 @@ def main() -> None:
         val_correct = torch.zeros((), device=device, dtype=torch.long)
         with torch.no_grad():
             for i in range(0, len(y_val), bs):
-                val_correct += ((model(x_val[i:i + bs]) > 0) == (y_val[i:i + bs] > 0.5)).sum()
+                val_correct += ((model(x_val[i : i + bs]) > 0) == (y_val[i : i + bs] > 0.5)).sum()
         val_end = clock(device)
-        epochs.append({"epoch": epoch, "train_seconds": round(train_end - start, 3),
-                       "val_seconds": round(val_end - train_end, 3),
-                       "train_loss": loss_sum.item() / len(y_train), "train_acc": correct.item() / len(y_train),
-                       "val_acc": val_correct.item() / len(y_val)})
+        epochs.append(
+            {
+                "epoch": epoch,
+                "train_seconds": round(train_end - start, 3),
+                "val_seconds": round(val_end - train_end, 3),
+                "train_loss": loss_sum.item() / len(y_train),
+                "train_acc": correct.item() / len(y_train),
+                "val_acc": val_correct.item() / len(y_val),
+            }
+        )
         print(json.dumps(epochs[-1]), flush=True)
-    Path(args.out).write_text(json.dumps({
-        "epochs": epochs,
-        "peak_rss_mib": peak_rss_mib(),
-        "peak_gpu_mib": torch.cuda.max_memory_allocated() // 2**20 if device.type == "cuda" else None,
-    }, indent=1))
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "epochs": epochs,
+                "peak_rss_mib": peak_rss_mib(),
+                "peak_gpu_mib": torch.cuda.max_memory_allocated() // 2**20 if device.type == "cuda" else None,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

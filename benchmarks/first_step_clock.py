@@ -4,6 +4,7 @@ to the first training step, written to ``path`` as JSON when that step starts.
     python src/train.py +callbacks.clock._target_=first_step_clock.FirstStepClock +callbacks.clock.path=t.json
     (with benchmarks/ on PYTHONPATH)
 """
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ turns seed by seed so that drift of the machine hits all of them. Reports valida
 accuracy and the seconds of an epoch's training pass (from metrics.json) per variant.
 Writes benchmarks/results/padding-<device>-<date>.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,21 +41,29 @@ def main() -> None:
     rows = {name: [] for name in VARIANTS}
     for seed in args.seeds:
         for i, (name, extra) in enumerate(VARIANTS.items()):
-            rows[name].append(train(out / f"v{i}-seed{seed}", [f"data.source={args.source}", f"seed={seed}",
-                                                                 *extra, *args.overrides]))
+            rows[name].append(
+                train(out / f"v{i}-seed{seed}", [f"data.source={args.source}", f"seed={seed}", *extra, *args.overrides])
+            )
             r = rows[name][-1]
             print(name, seed, r["best_val_acc"], r["test_acc"], r["train_seconds"], flush=True)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
-    lines = [f"# Padding: fixed maxlen vs dynamic with buckets, {dt.date.today()} on {device}", "",
-             f"Command: `python benchmarks/padding.py {' '.join(sys.argv[1:])}`; seeds {args.seeds}", "",
-             "| variant | best val acc (mean; per seed) | test acc (mean; per seed) | train pass s / epoch (median) | peak RSS MiB |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"# Padding: fixed maxlen vs dynamic with buckets, {dt.date.today()} on {device}",
+        "",
+        f"Command: `python benchmarks/padding.py {' '.join(sys.argv[1:])}`; seeds {args.seeds}",
+        "",
+        "| variant | best val acc (mean; per seed) | test acc (mean; per seed) "
+        "| train pass s / epoch (median) | peak RSS MiB |",
+        "|---|---|---|---|---|",
+    ]
     for name, rs in rows.items():
         val, test = [r["best_val_acc"] for r in rs], [r["test_acc"] for r in rs]
         secs = statistics.median(s for r in rs for s in r["train_seconds"])
-        lines.append(f"| {name} | {mean_and_seeds(val)} | "
-                     f"{mean_and_seeds(test)} | {secs:.1f} | "
-                     f"{max(r['peak_rss_mib'] for r in rs)} |")
+        lines.append(
+            f"| {name} | {mean_and_seeds(val)} | "
+            f"{mean_and_seeds(test)} | {secs:.1f} | "
+            f"{max(r['peak_rss_mib'] for r in rs)} |"
+        )
     publish(f"padding-{'gpu' if torch.cuda.is_available() else 'cpu'}", lines)
 
 

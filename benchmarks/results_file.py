@@ -1,4 +1,5 @@
 """Where the benchmark scripts leave their tables: benchmarks/results/<name>-<date and time>.md, and the terminal."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -9,6 +9,7 @@
    the moments in between (imports and config, data, model and Trainer, sanity check).
 Targets (issue "Speed"): 1 <= 10 s, 2 <= 1 s, 3 <= 10 s. Writes benchmarks/results/startup-<date>.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,20 +84,29 @@ def reload_cached(cfg, cache_dir: Path) -> dict[str, float]:
 def first_step(overrides: list[str], cache_dir: Path, out: Path) -> dict[str, float]:
     clock = out / "clock.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "benchmarks"), os.environ.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "src/train.py", *overrides, f"paths.cache_dir={cache_dir}", "test=false",
-           f"hydra.run.dir={out / 'run'}", "+callbacks.clock._target_=first_step_clock.FirstStepClock",
-           f"+callbacks.clock.path={clock}"]
+    cmd = [
+        sys.executable,
+        "src/train.py",
+        *overrides,
+        f"paths.cache_dir={cache_dir}",
+        "test=false",
+        f"hydra.run.dir={out / 'run'}",
+        "+callbacks.clock._target_=first_step_clock.FirstStepClock",
+        f"+callbacks.clock.path={clock}",
+    ]
     start = time.time()
     with (out / "train.log").open("w") as log:
         if subprocess.run(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT).returncode:
             sys.exit(f"train.py failed; see {out / 'train.log'}")
     m = json.loads(clock.read_text())
-    return {"imports, config, data (cache hit), model": m["callback_built"] - start,
-            "Trainer built, fit started": m["fit_start"] - m["callback_built"],
-            "to the sanity check": m["sanity_start"] - m["fit_start"],
-            "sanity check (2 val batches)": m["sanity_end"] - m["sanity_start"],
-            "to the first step": m["first_step"] - m["sanity_end"],
-            "process start -> first training step": m["first_step"] - start}
+    return {
+        "imports, config, data (cache hit), model": m["callback_built"] - start,
+        "Trainer built, fit started": m["fit_start"] - m["callback_built"],
+        "to the sanity check": m["sanity_start"] - m["fit_start"],
+        "sanity check (2 val batches)": m["sanity_end"] - m["sanity_start"],
+        "to the first step": m["first_step"] - m["sanity_end"],
+        "process start -> first training step": m["first_step"] - start,
+    }
 
 
 def import_seconds() -> float:
@@ -128,16 +138,26 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     def table(rows: list[dict[str, float]]) -> list[str]:
-        return [f"| {k} | {statistics.median(r[k] for r in rows):.2f} | {' / '.join(f'{r[k]:.2f}' for r in rows)} |"
-                for k in rows[0]]
+        return [
+            f"| {k} | {statistics.median(r[k] for r in rows):.2f} | {' / '.join(f'{r[k]:.2f}' for r in rows)} |"
+            for k in rows[0]
+        ]
 
-    lines = [f"# Start-up: {dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores", "",
-             f"Command: `python benchmarks/startup.py {' '.join(sys.argv[1:])}`; {args.repeats} repeats, medians", "",
-             "| phase | median s | each run s |", "|---|---|---|",
-             "| **1. encoding from raw** | | |", *table(results["encode"]),
-             "| **2. reloading the cache** | | |", *table(results["reload"]),
-             "| **3. train.py to its first step (warm cache)** | | |", *table(results["first"]),
-             f"| (of which `import imdb_sentiment.run.training` in a fresh interpreter) | {imports:.2f} | |"]
+    lines = [
+        f"# Start-up: {dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores",
+        "",
+        f"Command: `python benchmarks/startup.py {' '.join(sys.argv[1:])}`; {args.repeats} repeats, medians",
+        "",
+        "| phase | median s | each run s |",
+        "|---|---|---|",
+        "| **1. encoding from raw** | | |",
+        *table(results["encode"]),
+        "| **2. reloading the cache** | | |",
+        *table(results["reload"]),
+        "| **3. train.py to its first step (warm cache)** | | |",
+        *table(results["first"]),
+        f"| (of which `import imdb_sentiment.run.training` in a fresh interpreter) | {imports:.2f} | |",
+    ]
     publish("startup", lines)
 
 

@@ -3,6 +3,7 @@
 The model and the data handling come from the checkpoint's own run config; data.* (and
 trainer.accelerator, trainer.precision) override it, e.g. data.source where the data lives elsewhere.
 """
+
 import logging
 import sys
 

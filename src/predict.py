@@ -5,6 +5,7 @@
 
 Prints one line a review: P(positive), label, the review's start.
 """
+
 import sys
 
 from imdb_sentiment.cli import parse_assignments, run_task
@@ -18,7 +19,7 @@ def main(argv: list[str]) -> None:
     sys.stdout.reconfigure(errors="replace")  # a review's characters never crash a terminal that cannot show them
     args = parse_assignments(argv, __doc__.strip(), ("ckpt_path", "file"), repeatable=("text",))
     if not args.get("ckpt_path"):
-        raise UserError("ckpt_path is required: python src/predict.py ckpt_path=PATH text=\"...\"")
+        raise UserError('ckpt_path is required: python src/predict.py ckpt_path=PATH text="..."')
     reviews = read_reviews(args["text"], args.get("file"), sys.stdin)
     trained = load_trained(args["ckpt_path"])
     for text, p in zip(reviews, predict_proba(trained, reviews)):

@@ -2,6 +2,7 @@
 
 Takes the same overrides as train.py; compute nodes without internet then only read the cache.
 """
+
 import sys
 from pathlib import Path
 
@@ -21,5 +22,7 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    run_task(check_override_keys, CONFIGS, "prepare_data", sys.argv[1:])  # a misspelt key: one line naming the closest ones
+    run_task(
+        check_override_keys, CONFIGS, "prepare_data", sys.argv[1:]
+    )  # a misspelt key: one line naming the closest ones
     main()

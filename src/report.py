@@ -1,4 +1,5 @@
 """Tables and plots of every run below the given folders:  python src/report.py logs/multiruns/<date>/<time> [...]"""
+
 import sys
 
 from imdb_sentiment.cli import run_task

@@ -1,7 +1,8 @@
 """Follow and finish a sweep after the shell that started it is gone:
-    python src/sweep.py status SWEEP_FOLDER     # one row a point: done / running / pending / failed / not started
-    python src/sweep.py resume SWEEP_FOLDER     # resubmit the points that are not done, into their own folders
+python src/sweep.py status SWEEP_FOLDER     # one row a point: done / running / pending / failed / not started
+python src/sweep.py resume SWEEP_FOLDER     # resubmit the points that are not done, into their own folders
 """
+
 import sys
 
 from imdb_sentiment.cli import run_task

@@ -1,4 +1,5 @@
 """Train one model, or a grid with -m:  python src/train.py [experiment=NAME] [key=value ...]"""
+
 import sys
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Shared fixtures: tiny IMDB-shaped data the tests make, the real data where present, config composition."""
+
 from __future__ import annotations
 
 import os
@@ -19,12 +20,16 @@ EXPERIMENTS = sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml") if 
 
 POSITIVE = "great excellent wonderful loved superb brilliant enjoyable moving".split()
 NEGATIVE = "awful terrible boring hated dull worst waste poor".split()
-FILLER = ("the movie film plot actor acting story scene was and a of it this to i in with but director "
-          "script music ending character").split()
+FILLER = (
+    "the movie film plot actor acting story scene was and a of it this to i in with but director "
+    "script music ending character"
+).split()
 
 
 def fake_review(rng: random.Random, label: int) -> str:
-    words = rng.choices(FILLER, k=rng.randint(5, 60)) + rng.choices(POSITIVE if label else NEGATIVE, k=rng.randint(2, 5))
+    words = rng.choices(FILLER, k=rng.randint(5, 60)) + rng.choices(
+        POSITIVE if label else NEGATIVE, k=rng.randint(2, 5)
+    )
     rng.shuffle(words)
     text = " ".join(words)
     return text[:1].upper() + text[1:] + ". <br /><br />" + rng.choice(["Really!", "Meh...", "10/10", "Don't ask."])
@@ -57,8 +62,16 @@ def compose_train(overrides: list[str], out_dir: Path, cache_dir: Path):
     """The training config as `python src/train.py <overrides>` would compose it, writing under tmp folders."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        cfg = compose("train", overrides=[*overrides, f"paths.output_dir={out_dir}", f"paths.cache_dir={cache_dir}",
-                                          f"paths.log_dir={out_dir}/logs"], return_hydra_config=True)
+        cfg = compose(
+            "train",
+            overrides=[
+                *overrides,
+                f"paths.output_dir={out_dir}",
+                f"paths.cache_dir={cache_dir}",
+                f"paths.log_dir={out_dir}/logs",
+            ],
+            return_hydra_config=True,
+        )
     HydraConfig.instance().set_config(cfg)
     return cfg
 
@@ -66,7 +79,12 @@ def compose_train(overrides: list[str], out_dir: Path, cache_dir: Path):
 @pytest.fixture
 def make_cfg(tmp_path, tiny_imdb):
     """compose_train on the tiny data set, on the CPU, with a per-test output folder."""
+
     def make(*overrides: str, source: Path | None = None):
-        return compose_train([f"data.source={source or tiny_imdb}", "trainer.accelerator=cpu", *overrides],
-                             tmp_path / "run", tmp_path / "cache")
+        return compose_train(
+            [f"data.source={source or tiny_imdb}", "trainer.accelerator=cpu", *overrides],
+            tmp_path / "run",
+            tmp_path / "cache",
+        )
+
     return make

@@ -4,6 +4,7 @@ nothing but Hydra's log and its .hydra/ record of the config.
 
 Each train.py row runs in this process (the same checks, composed the same way: a second each instead of a
 fresh interpreter); one row per entry point runs as a real subprocess for the exit code and the stderr line."""
+
 import json
 import os
 import subprocess
@@ -25,7 +26,12 @@ CATALOGUE = {
     "zero maxlen": ("train", ["data.maxlen=0"], "data.maxlen=0", "positive integer"),
     "zero batch": ("train", ["data.batch_size=0"], "data.batch_size=0", "positive integer"),
     "batch not a number": ("train", ["data.batch_size=abc"], "data.batch_size=abc", "positive integer"),
-    "negative eval batch": ("train", ["data.eval_batch_size=-4"], "data.eval_batch_size=-4", "positive integer or null"),
+    "negative eval batch": (
+        "train",
+        ["data.eval_batch_size=-4"],
+        "data.eval_batch_size=-4",
+        "positive integer or null",
+    ),
     "val split above 1": ("train", ["data.val_split=1.5"], "data.val_split=1.5", "between 0 and 1"),
     "val split zero": ("train", ["data.val_split=0"], "data.val_split=0", "between 0 and 1"),
     "val split a word": ("train", ["data.val_split=validation"], "data.val_split=validation", 'or "test"'),
@@ -36,37 +42,71 @@ CATALOGUE = {
     "tokenizer kind": ("train", ["data.tokenizer=char"], "data.tokenizer=char", "word, subword"),
     "bucket not a bool": ("train", ["data.bucket=maybe"], "data.bucket=maybe", "true or false"),
     "bucket with fixed": ("train", ["data.bucket=true"], "data.bucket=True", "needs data.pad_mode=dynamic"),
-    "mlp with dynamic": ("train", ["model=mlp", "data.pad_mode=dynamic"], "data.pad_mode=dynamic", "needs data.pad_mode=fixed"),
+    "mlp with dynamic": (
+        "train",
+        ["model=mlp", "data.pad_mode=dynamic"],
+        "data.pad_mode=dynamic",
+        "needs data.pad_mode=fixed",
+    ),
     "seed a word": ("train", ["seed=abc"], "seed=abc", "integer"),
     "negative lr": ("train", ["optimizer.lr=-0.1"], "optimizer.lr=-0.1", "positive number"),
     "dropout 1.5": ("train", ["model=gru", "model.dropout=1.5"], "model.dropout=1.5", "probability in [0, 1)"),
     "unknown cell": ("train", ["model.cell=transformer"], "model.cell=transformer", "rnn, lstm, gru"),
     "unknown pooling": ("train", ["model.pooling=attention"], "model.pooling=attention", "last, max, mean, max_mean"),
     "negative buckets": ("train", ["model=ngram_bag", "model.buckets=-1"], "model.buckets=-1", "integer >= 0"),
-    "sparse with adam": ("train", ["model=ngram_bag", "model.sparse=true"], "optimizer._target_=torch.optim.Adam",
-                         "use optimizer=lazy_adam"),
-    "sparse with clipping": ("train", ["model=ngram_bag", "model.sparse=true", "optimizer=lazy_adam",
-                                       "trainer.gradient_clip_val=1"], "trainer.gradient_clip_val=1",
-                             "must be null with model.sparse=true"),
+    "sparse with adam": (
+        "train",
+        ["model=ngram_bag", "model.sparse=true"],
+        "optimizer._target_=torch.optim.Adam",
+        "use optimizer=lazy_adam",
+    ),
+    "sparse with clipping": (
+        "train",
+        ["model=ngram_bag", "model.sparse=true", "optimizer=lazy_adam", "trainer.gradient_clip_val=1"],
+        "trainer.gradient_clip_val=1",
+        "must be null with model.sparse=true",
+    ),
     "zero hidden": ("train", ["model.hidden_size=0"], "model.hidden_size=0", "positive integer"),
     "packed not a bool": ("train", ["model.packed=sometimes"], "model.packed=sometimes", "true or false"),
     "zero epochs": ("train", ["trainer.max_epochs=0"], "trainer.max_epochs=0", "positive integer"),
     "ddp on one device": ("train", ["trainer=ddp"], "trainer.strategy=ddp", "needs more than one process"),
     "unknown model": ("train", ["model=transformer"], "model=transformer", "no such model config; one of bilstm, "),
-    "misspelt experiment": ("train", ["experiment=practicum_gur"], "experiment=practicum_gur",
-                            "(did you mean practicum_gru?)"),
+    "misspelt experiment": (
+        "train",
+        ["experiment=practicum_gur"],
+        "experiment=practicum_gur",
+        "(did you mean practicum_gru?)",
+    ),
     "misspelt key": ("train", ["data.batchsize=32"], "data.batchsize=32", "did you mean data.batch_size?"),
-    "misspelt trainer key": ("train", ["trainer.max_epoch=3"], "trainer.max_epoch=3", "did you mean trainer.max_epochs?"),
-    "misspelt key in a grid": ("train", ["-m", "model=gru,lstm", "model.hiden_size=8,16"], "model.hiden_size=8,16",
-                               "did you mean model.hidden_size?"),
-    "no such source": ("train", ["data.source=/no/such/folder"], "data.source=/no/such/folder", "no such file or folder"),
+    "misspelt trainer key": (
+        "train",
+        ["trainer.max_epoch=3"],
+        "trainer.max_epoch=3",
+        "did you mean trainer.max_epochs?",
+    ),
+    "misspelt key in a grid": (
+        "train",
+        ["-m", "model=gru,lstm", "model.hiden_size=8,16"],
+        "model.hiden_size=8,16",
+        "did you mean model.hidden_size?",
+    ),
+    "no such source": (
+        "train",
+        ["data.source=/no/such/folder"],
+        "data.source=/no/such/folder",
+        "no such file or folder",
+    ),
     "empty data folder": ("train", ["data.source=EMPTY"], "data.source=EMPTY", "no IMDB data found"),
     "parquet without labels": ("train", ["data.source=NOLABEL"], "data.source=NOLABEL", "lacks column(s) label"),
     "labels outside 0/1": ("train", ["data.source=THREE"], "data.source=THREE", "labels [2] outside {0, 1}"),
     "aclImdb without test": ("train", ["data.source=ACLTRAIN"], "data.source=ACLTRAIN", "test/ split is missing"),
     "missing checkpoint": ("train", ["ckpt_path=/no/such.ckpt"], "ckpt_path=/no/such.ckpt", "no such file"),
-    "checkpoint of another model": ("train", [*TINY_MODEL, "model.cell=lstm", "ckpt_path=GRUCKPT"], "ckpt_path=GRUCKPT",
-                                    "was saved by another run (model.cell is gru there, lstm here)"),
+    "checkpoint of another model": (
+        "train",
+        [*TINY_MODEL, "model.cell=lstm", "ckpt_path=GRUCKPT"],
+        "ckpt_path=GRUCKPT",
+        "was saved by another run (model.cell is gru there, lstm here)",
+    ),
     "predict without text": ("predict", ["ckpt_path=GRUCKPT"], "stdin", 'no text= or file= given: give text="..."'),
     "predict empty text": ("predict", ["ckpt_path=GRUCKPT", "text="], "text=", "review 1 is empty"),
     "eval of another split": ("eval", ["ckpt_path=GRUCKPT", "split=train"], "split=train", "test, val"),
@@ -78,8 +118,10 @@ def bad_sources(tmp_path_factory, tiny_imdb):
     """Folders that are not IMDB as this project reads it, and a checkpoint of a tiny GRU."""
     root = tmp_path_factory.mktemp("bad_sources")
     (root / "empty").mkdir()
-    for name, table in (("nolabel", pa.table({"text": ["a review"] * 4})),
-                        ("three", pa.table({"text": ["a review"] * 4, "label": [0, 1, 2, 1]}))):
+    for name, table in (
+        ("nolabel", pa.table({"text": ["a review"] * 4})),
+        ("three", pa.table({"text": ["a review"] * 4, "label": [0, 1, 2, 1]})),
+    ):
         (root / name / "plain_text").mkdir(parents=True)
         for split in ("train", "test"):
             pq.write_table(table, root / name / "plain_text" / f"{split}-00000-of-00001.parquet")
@@ -87,11 +129,27 @@ def bad_sources(tmp_path_factory, tiny_imdb):
         (root / "acl" / "aclImdb" / "train" / label).mkdir(parents=True)
         (root / "acl" / "aclImdb" / "train" / label / "1_7.txt").write_text("a review")
     from conftest import compose_train
-    cfg = compose_train([f"data.source={tiny_imdb}", "trainer.accelerator=cpu", *TINY_MODEL, "trainer.max_epochs=1",
-                         "test=false", "callbacks.progress_bar.refresh_rate=0"], root / "run", root / "cache")
+
+    cfg = compose_train(
+        [
+            f"data.source={tiny_imdb}",
+            "trainer.accelerator=cpu",
+            *TINY_MODEL,
+            "trainer.max_epochs=1",
+            "test=false",
+            "callbacks.progress_bar.refresh_rate=0",
+        ],
+        root / "run",
+        root / "cache",
+    )
     train(cfg)
-    return {"EMPTY": root / "empty", "NOLABEL": root / "nolabel", "THREE": root / "three", "ACLTRAIN": root / "acl",
-            "GRUCKPT": root / "run" / "checkpoints" / "last.ckpt"}
+    return {
+        "EMPTY": root / "empty",
+        "NOLABEL": root / "nolabel",
+        "THREE": root / "three",
+        "ACLTRAIN": root / "acl",
+        "GRUCKPT": root / "run" / "checkpoints" / "last.ckpt",
+    }
 
 
 # One real subprocess per entry point guards the contract end to end: exit 2, one stderr line, no traceback.
@@ -110,6 +168,7 @@ def train_in_process(args: list[str], out: Path, cache: Path) -> str | None:
     from conftest import CONFIGS, compose_train
     from imdb_sentiment.config.overrides import check_override_keys
     from imdb_sentiment.errors import UserError
+
     try:
         check_override_keys(CONFIGS, "train", args)
         cfg = compose_train([a for a in args if not a.startswith("-")], out, cache)
@@ -138,10 +197,22 @@ def test_bad_input_through_each_entry_point_exits_2_with_one_line(case, bad_sour
     script, args, key_value, allowed = CATALOGUE[case]
     args, key_value = [_fill(a, bad_sources) for a in args], _fill(key_value, bad_sources)
     if script == "train":
-        args = [f"data.source={tiny_imdb}", f"paths.log_dir={tmp_path}/logs", f"paths.cache_dir={tmp_path}/cache",
-                "trainer.accelerator=cpu", *args]
-    r = subprocess.run([sys.executable, f"src/{script}.py", *args], cwd=REPO, capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=300, env={**os.environ, "HF_DATASETS_OFFLINE": "0"})
+        args = [
+            f"data.source={tiny_imdb}",
+            f"paths.log_dir={tmp_path}/logs",
+            f"paths.cache_dir={tmp_path}/cache",
+            "trainer.accelerator=cpu",
+            *args,
+        ]
+    r = subprocess.run(
+        [sys.executable, f"src/{script}.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        env={**os.environ, "HF_DATASETS_OFFLINE": "0"},
+    )
     out = r.stdout + r.stderr
     assert r.returncode == 2, out[-3000:]
     assert "Traceback" not in out, out[-3000:]
@@ -149,21 +220,23 @@ def test_bad_input_through_each_entry_point_exits_2_with_one_line(case, bad_sour
     assert len(errors) == 1 and errors[0] == r.stderr.strip().splitlines()[-1], r.stderr[-3000:]
     assert errors[0].startswith(f"error: {key_value}") and allowed in errors[0], errors[0]
     for run in (tmp_path / "logs").glob("*runs/*/*"):  # nothing beyond Hydra's log and config record
-        assert {p.name for p in run.iterdir()} <= {".hydra", "train.log"} or _is_sweep_with_empty_jobs(run), \
-            sorted(p.name for p in run.iterdir())
+        assert {p.name for p in run.iterdir()} <= {".hydra", "train.log"} or _is_sweep_with_empty_jobs(run), sorted(
+            p.name for p in run.iterdir()
+        )
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
 
 
 def _is_sweep_with_empty_jobs(sweep: Path) -> bool:
-    return all(p.name in {"multirun.yaml"} or (p.is_dir() and {q.name for q in p.iterdir()} <= {".hydra", "train.log"})
-               for p in sweep.iterdir())
+    return all(
+        p.name in {"multirun.yaml"} or (p.is_dir() and {q.name for q in p.iterdir()} <= {".hydra", "train.log"})
+        for p in sweep.iterdir()
+    )
 
 
 def test_catalogue_is_in_the_readme():
     readme = (REPO / "README.md").read_text()
     assert len(CATALOGUE) >= 25
-    missing = [case for case, (_, _, key_value, _) in CATALOGUE.items()
-               if key_value.split("=")[0] not in readme]
+    missing = [case for case, (_, _, key_value, _) in CATALOGUE.items() if key_value.split("=")[0] not in readme]
     assert not missing, missing
 
 

@@ -1,5 +1,6 @@
 """The shared data cache under a grid's worst day: many processes missing one entry at once, a builder
 killed mid-write, an entry damaged on disk. Real processes, a real (local) filesystem."""
+
 import hashlib
 import json
 import logging
@@ -15,9 +16,22 @@ import pytest
 from imdb_sentiment.data import IMDBDataModule, cache
 from imdb_sentiment.data.cache_lock import BuildLock
 
-DATA = dict(tokenizer="word", vocab_size=200, start_token=True, maxlen=40, padding="pre", truncating="pre",
-            pad_mode="fixed", bucket=False, batch_size=16, eval_batch_size=None, val_split=0.2, train_size=None,
-            test_size=None, split_seed=1234)
+DATA = dict(
+    tokenizer="word",
+    vocab_size=200,
+    start_token=True,
+    maxlen=40,
+    padding="pre",
+    truncating="pre",
+    pad_mode="fixed",
+    bucket=False,
+    batch_size=16,
+    eval_batch_size=None,
+    val_split=0.2,
+    train_size=None,
+    test_size=None,
+    split_seed=1234,
+)
 
 # One grid job: wait at a barrier until all have started (so they miss the cache together), then prepare.
 JOB = textwrap.dedent("""
@@ -48,9 +62,15 @@ def leftovers(cache_dir):
 def test_eight_jobs_starting_together_encode_once_and_read_the_same_ids(tiny_imdb, tmp_path):
     cache_dir, barrier = tmp_path / "cache", tmp_path / "barrier"
     barrier.mkdir()
-    jobs = [subprocess.Popen([sys.executable, "-c", JOB, str(tiny_imdb), str(cache_dir), str(barrier), "8", str(i),
-                              repr(DATA)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for i in range(8)]
+    jobs = [
+        subprocess.Popen(
+            [sys.executable, "-c", JOB, str(tiny_imdb), str(cache_dir), str(barrier), "8", str(i), repr(DATA)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
     outputs = [job.communicate(timeout=600) for job in jobs]
     assert all(job.returncode == 0 for job in jobs), [err[-2000:] for _, err in outputs]
     logs = "".join(err for _, err in outputs)
@@ -72,14 +92,17 @@ def test_builder_killed_mid_write_leaves_no_entry_and_the_next_run_rebuilds(tiny
         np.savez = savez
         IMDBDataModule(source=sys.argv[1], cache_dir=sys.argv[2], **eval(sys.argv[3])).prepare_data()
     """)
-    proc = subprocess.Popen([sys.executable, "-c", stalled, str(tiny_imdb), str(cache_dir), repr(DATA)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", stalled, str(tiny_imdb), str(cache_dir), repr(DATA)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "writing"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     entry = cache_dir / cache.entry_name(datamodule(tiny_imdb, cache_dir).spec)
     assert not entry.exists()  # no entry at all, rather than a partial one
-    assert any(n.startswith(".tmp-") for n in leftovers(cache_dir)) and any(n.endswith(".lock") for n in leftovers(cache_dir))
+    assert any(n.startswith(".tmp-") for n in leftovers(cache_dir)) and any(
+        n.endswith(".lock") for n in leftovers(cache_dir)
+    )
 
     dm = datamodule(tiny_imdb, cache_dir)
     dm.prepare_data()  # takes over the dead builder's lock, clears its temporary folder, builds

@@ -1,4 +1,5 @@
 """`python src/train.py` as a user runs it: output, files, a small grid, and one clear line for bad input."""
+
 import json
 import os
 import subprocess
@@ -11,10 +12,16 @@ from conftest import REPO
 def run_train(tmp_path: Path, *overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
     flags = [o for o in overrides if o.startswith("-")]  # argparse wants -m before the overrides
     overrides = tuple(o for o in overrides if not o.startswith("-"))
-    cmd = [sys.executable, "src/train.py", *flags, f"paths.log_dir={tmp_path}/logs", f"paths.cache_dir={tmp_path}/cache",
-           "trainer.accelerator=cpu", *overrides]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **(env or {})})
+    cmd = [
+        sys.executable,
+        "src/train.py",
+        *flags,
+        f"paths.log_dir={tmp_path}/logs",
+        f"paths.cache_dir={tmp_path}/cache",
+        "trainer.accelerator=cpu",
+        *overrides,
+    ]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
 
 
 def test_default_model_trains_and_reports(tmp_path, tiny_imdb):
@@ -51,8 +58,12 @@ def test_unknown_model_lists_the_valid_ones(tmp_path):
 
 
 def test_unreachable_hub_says_how_to_get_a_local_copy(tmp_path):
-    r = run_train(tmp_path, "data.source=stanfordnlp/imdb", "data.cache_only=false",
-                  env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")})
+    r = run_train(
+        tmp_path,
+        "data.source=stanfordnlp/imdb",
+        "data.cache_only=false",
+        env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")},
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("error: data.source=stanfordnlp/imdb: no local folder of that name, and could not load it")
@@ -64,14 +75,21 @@ def test_offline_node_without_prepared_cache_names_the_preparing_command(tmp_pat
     assert r.returncode == 2 and "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("error: no prepared data at ") and "this node only reads the cache" in last
-    assert last.endswith(f"python src/prepare_data.py paths.log_dir={tmp_path}/logs paths.cache_dir={tmp_path}/cache "
-                         "trainer.accelerator=cpu data.source=stanfordnlp/imdb data.batch_size=8")
+    assert last.endswith(
+        f"python src/prepare_data.py paths.log_dir={tmp_path}/logs paths.cache_dir={tmp_path}/cache "
+        "trainer.accelerator=cpu data.source=stanfordnlp/imdb data.batch_size=8"
+    )
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())  # nothing encoded
 
 
 def test_offline_node_encodes_a_local_copy(tmp_path, tiny_imdb):
-    r = run_train(tmp_path, f"data.source={tiny_imdb}", "debug=fast", "data.maxlen=30",
-                  env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"})
+    r = run_train(
+        tmp_path,
+        f"data.source={tiny_imdb}",
+        "debug=fast",
+        "data.maxlen=30",
+        env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Encoding IMDB" in r.stdout + r.stderr  # offline means no network, not no work
 
@@ -81,10 +99,18 @@ def test_a_terminal_keeps_the_live_bar(tmp_path, tiny_imdb):
     import pty
     import struct
     import termios
+
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal 120 columns wide
-    cmd = [sys.executable, "src/train.py", f"paths.log_dir={tmp_path}/logs", f"paths.cache_dir={tmp_path}/cache",
-           f"data.source={tiny_imdb}", "debug=fast", "data.maxlen=30"]
+    cmd = [
+        sys.executable,
+        "src/train.py",
+        f"paths.log_dir={tmp_path}/logs",
+        f"paths.cache_dir={tmp_path}/cache",
+        f"data.source={tiny_imdb}",
+        "debug=fast",
+        "data.maxlen=30",
+    ]
     proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=child, stderr=child)
     os.close(child)
     out = b""

@@ -1,4 +1,5 @@
-"""A real tiny grid trained by `src/train.py -m`: its summaries, curves, TensorBoard hparams, report, eval and predict."""
+"""A real tiny grid trained by `src/train.py -m`: summaries, curves, TensorBoard hparams, report, eval and predict."""
+
 import json
 import math
 import os
@@ -17,20 +18,41 @@ from imdb_sentiment.inference.evaluation import evaluate
 from imdb_sentiment.reporting import report
 
 GRID = ["data.batch_size=16,32", "seed=1,2"]
-FIXED = ["model=gru", "data.vocab_size=100", "data.maxlen=40", "trainer.max_epochs=3", "optimizer.lr=0.01",
-         "callbacks.progress_bar.refresh_rate=0", "trainer.accelerator=cpu"]
+FIXED = [
+    "model=gru",
+    "data.vocab_size=100",
+    "data.maxlen=40",
+    "trainer.max_epochs=3",
+    "optimizer.lr=0.01",
+    "callbacks.progress_bar.refresh_rate=0",
+    "trainer.accelerator=cpu",
+]
 
 
 def run_script(script: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, f"src/{script}", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600, input=stdin, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    return subprocess.run(
+        [sys.executable, f"src/{script}", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        input=stdin,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
 
 
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory, tiny_imdb) -> Path:
     tmp = tmp_path_factory.mktemp("grid")
-    r = run_script("train.py", "-m", f"paths.log_dir={tmp}/logs", f"paths.cache_dir={tmp}/cache",
-                   f"data.source={tiny_imdb}", *FIXED, *GRID)
+    r = run_script(
+        "train.py",
+        "-m",
+        f"paths.log_dir={tmp}/logs",
+        f"paths.cache_dir={tmp}/cache",
+        f"data.source={tiny_imdb}",
+        *FIXED,
+        *GRID,
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     (multirun,) = (tmp / "logs" / "multiruns").glob("*/*")
     return multirun
@@ -126,8 +148,12 @@ def test_predict_ranks_the_notebook_examples(grid):
     # Tiny data has no reviews this short, so only the ranking is asserted here; test_real_data.py checks
     # the labels with a model trained on real reviews.
     run = max(runs_of(grid).items(), key=lambda kv: kv[1]["test_acc"])[0]
-    r = run_script("predict.py", f"ckpt_path={best_ckpt(run)}", "text=An excellent movie!",
-                   "text=Don't watch this movie - poor acting, poor script, bad direction.")
+    r = run_script(
+        "predict.py",
+        f"ckpt_path={best_ckpt(run)}",
+        "text=An excellent movie!",
+        "text=Don't watch this movie - poor acting, poor script, bad direction.",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     (p_pos, _, text_pos), (p_neg, _, _) = (line.split("\t") for line in r.stdout.splitlines())
     assert text_pos == "An excellent movie!" and float(p_pos) > float(p_neg)
@@ -135,8 +161,12 @@ def test_predict_ranks_the_notebook_examples(grid):
 
 def test_predict_reads_stdin_and_odd_reviews(grid, tmp_path):
     run = next(iter(runs_of(grid)))
-    odd = ["<p>A <b>great</b> film.<br /><br />Loved it</p>", "Ein großartiger Film — très bien! 映画 🎬",
-           " ".join(["awful"] * 50_000 + ["great"] * 50_000), "!!!"]
+    odd = [
+        "<p>A <b>great</b> film.<br /><br />Loved it</p>",
+        "Ein großartiger Film — très bien! 映画 🎬",
+        " ".join(["awful"] * 50_000 + ["great"] * 50_000),
+        "!!!",
+    ]
     r = run_script("predict.py", f"ckpt_path={best_ckpt(run)}", stdin="\n\n".join(odd) + "\n")  # blank lines skipped
     assert r.returncode == 0, r.stderr[-3000:]
     lines = r.stdout.splitlines()
@@ -145,18 +175,37 @@ def test_predict_reads_stdin_and_odd_reviews(grid, tmp_path):
     assert len(lines[2].split("\t")[2]) == 70  # the 100,000-word review, shortened for display
 
 
-@pytest.mark.parametrize("case", ["missing", "truncated", "text file", "empty file", "folder", "not ours", "empty text",
-                                  "latin-1 file", "unknown argument", "no checkpoint"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "truncated",
+        "text file",
+        "empty file",
+        "folder",
+        "not ours",
+        "empty text",
+        "latin-1 file",
+        "unknown argument",
+        "no checkpoint",
+    ],
+)
 def test_bad_predict_input_is_one_line(grid, tmp_path, case):
     run = next(iter(runs_of(grid)))
     ckpt = best_ckpt(run)
     args, expected = {
         "missing": ([f"ckpt_path={tmp_path}/nope.ckpt", "text=x"], "nope.ckpt: no such file"),
         "truncated": ([f"ckpt_path={tmp_path}/cut.ckpt", "text=x"], "cut.ckpt: not a readable checkpoint: truncated"),
-        "text file": ([f"ckpt_path={tmp_path}/notes.ckpt", "text=x"], "notes.ckpt: not a readable checkpoint: not a PyTorch"),
+        "text file": (
+            [f"ckpt_path={tmp_path}/notes.ckpt", "text=x"],
+            "notes.ckpt: not a readable checkpoint: not a PyTorch",
+        ),
         "empty file": ([f"ckpt_path={tmp_path}/empty.ckpt", "text=x"], "empty.ckpt: empty file"),
         "folder": ([f"ckpt_path={run}", "text=x"], "is a folder; give a checkpoint file such as"),
-        "not ours": ([f"ckpt_path={tmp_path}/plain.ckpt", "text=x"], "not a checkpoint written by this project's train.py"),
+        "not ours": (
+            [f"ckpt_path={tmp_path}/plain.ckpt", "text=x"],
+            "not a checkpoint written by this project's train.py",
+        ),
         "empty text": ([f"ckpt_path={ckpt}", "text=  "], "text=: review 1 is empty"),
         "latin-1 file": ([f"ckpt_path={ckpt}", f"file={tmp_path}/latin1.txt"], "latin1.txt: not UTF-8 text"),
         "unknown argument": ([f"ckpt_path={ckpt}", "txt=x"], "txt: unknown argument; allowed: ckpt_path, file, text"),
@@ -173,8 +222,9 @@ def test_bad_predict_input_is_one_line(grid, tmp_path, case):
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], r.stderr
 
 
-@pytest.mark.parametrize("case", ["corrupt checkpoint", "bad split", "unknown key", "data elsewhere, not there",
-                                  "other data"])
+@pytest.mark.parametrize(
+    "case", ["corrupt checkpoint", "bad split", "unknown key", "data elsewhere, not there", "other data"]
+)
 def test_bad_eval_input_is_one_line(grid, tmp_path, case):
     ckpt = best_ckpt(next(iter(runs_of(grid))))
     (tmp_path / "cut.ckpt").write_bytes(ckpt.read_bytes()[:5000])

@@ -1,4 +1,5 @@
 """The DataModule: cache hits and misses, splits, fixed and dynamic batches."""
+
 import numpy as np
 import pytest
 import torch
@@ -27,10 +28,20 @@ def test_second_run_hits_the_cache(make_cfg, monkeypatch):
     assert not list(first.entry.parent.glob(".tmp-*"))  # no leftovers
 
 
-@pytest.mark.parametrize("override", ["data.vocab_size=300", "data.maxlen=50", "data.truncating=post",
-                                      "data.val_split=0.25", "data.train_size=100", "data.test_size=60",
-                                      "data.split_seed=7", "data.tokenizer=subword",
-                                      "data.start_token=false"])
+@pytest.mark.parametrize(
+    "override",
+    [
+        "data.vocab_size=300",
+        "data.maxlen=50",
+        "data.truncating=post",
+        "data.val_split=0.25",
+        "data.train_size=100",
+        "data.test_size=60",
+        "data.split_seed=7",
+        "data.tokenizer=subword",
+        "data.start_token=false",
+    ],
+)
 def test_every_keyed_value_changes_the_entry(make_cfg, override):
     base = instantiate(make_cfg().data)
     other = instantiate(make_cfg(override).data)
@@ -49,11 +60,14 @@ def test_tokenizer_never_sees_validation_or_test_rows(tmp_path, make_cfg):
     """Every review carries a word of its own: known in train, out-of-vocabulary in validation and test."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     (tmp_path / "marked" / "plain_text").mkdir(parents=True)
     for split, n in (("train", 100), ("test", 40)):
         texts = [f"{'good fine' if i % 2 else 'bad poor'} {split}marker{i}" for i in range(n)]
-        pq.write_table(pa.table({"text": texts, "label": [i % 2 for i in range(n)]}),
-                       tmp_path / "marked" / "plain_text" / f"{split}-00000-of-00001.parquet")
+        pq.write_table(
+            pa.table({"text": texts, "label": [i % 2 for i in range(n)]}),
+            tmp_path / "marked" / "plain_text" / f"{split}-00000-of-00001.parquet",
+        )
     dm = build(make_cfg, "data.vocab_size=1000", "data.maxlen=3", source=tmp_path / "marked")
     unk = {name: (ds.ids == UNK_ID).any(dim=1) for name, ds in dm.splits.items()}
     assert not unk["train"].any() and unk["val"].all() and unk["test"].all()

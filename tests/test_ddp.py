@@ -1,4 +1,5 @@
 """DDP on the CPU (gloo), two processes: each review once, metrics equal to one process's, rank 0 writes."""
+
 import json
 import os
 import re
@@ -12,8 +13,16 @@ import pytest
 from conftest import REPO
 from imdb_sentiment.data.batches import IndexBatches
 
-DDP_RUN = ["model=gru", "data.maxlen=30", "data.batch_size=8", "data.test_size=111", "data.val_split=0.15",
-           "optimizer.lr=0.01", "trainer.max_epochs=3", "callbacks.progress_bar.refresh_rate=0"]
+DDP_RUN = [
+    "model=gru",
+    "data.maxlen=30",
+    "data.batch_size=8",
+    "data.test_size=111",
+    "data.val_split=0.15",
+    "optimizer.lr=0.01",
+    "trainer.max_epochs=3",
+    "callbacks.progress_bar.refresh_rate=0",
+]
 
 
 @pytest.mark.parametrize("n,bucket", [(101, False), (100, True), (7, False)])
@@ -35,8 +44,13 @@ def test_ddp_shards_see_each_training_review_once_in_equal_steps(n, bucket):
 
 def test_ddp_evaluation_counts_each_review_once_without_padding():
     shards = [list(IndexBatches(np.ones(21), 4, shuffle=False, rank=r, world=2)) for r in (0, 1)]
-    assert [len(s) for s in shards] == [3, 3] and sorted(np.concatenate(shards[0] + shards[1]).tolist()) == list(range(21))
-    assert [len(s) for s in (list(IndexBatches(np.ones(9), 4, shuffle=False, rank=r, world=2)) for r in (0, 1))] == [2, 1]
+    assert [len(s) for s in shards] == [3, 3] and sorted(np.concatenate(shards[0] + shards[1]).tolist()) == list(
+        range(21)
+    )
+    assert [len(s) for s in (list(IndexBatches(np.ones(9), 4, shuffle=False, rank=r, world=2)) for r in (0, 1))] == [
+        2,
+        1,
+    ]
     single = list(IndexBatches(np.ones(21), 4, shuffle=True, seed=3))  # one process: batches of batch_size, as before
     assert [len(b) for b in single] == [4, 4, 4, 4, 4, 1]
 
@@ -44,9 +58,23 @@ def test_ddp_evaluation_counts_each_review_once_without_padding():
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes_matches_eval_in_one_process(tmp_path, tiny_imdb):
     run = tmp_path / "run"
-    r = subprocess.run([sys.executable, "src/train.py", "trainer=ddp", "trainer.devices=2", "trainer.accelerator=cpu",
-                        f"hydra.run.dir={run}", f"paths.cache_dir={tmp_path}/cache", f"data.source={tiny_imdb}", *DDP_RUN],
-                       cwd=REPO, capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "src/train.py",
+            "trainer=ddp",
+            "trainer.devices=2",
+            "trainer.accelerator=cpu",
+            f"hydra.run.dir={run}",
+            f"paths.cache_dir={tmp_path}/cache",
+            f"data.source={tiny_imdb}",
+            *DDP_RUN,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert "DDP: 2 processes x data.batch_size 8 = global batch 16" in out
@@ -59,14 +87,22 @@ def check_ddp_run(run: Path) -> None:
     assert summary["epochs_run"] == 3 and len(json.loads((run / "metrics.json").read_text())["epochs"]) == 3
     writers = {p.name.split(".")[4] for p in (run / "tensorboard").glob("events.out.tfevents.*")}  # ...<host>.<pid>.<n>
     assert len(writers) == 1, writers  # one process wrote TensorBoard
-    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == \
-        sorted([f"epoch{summary['best_epoch'] - 1:02d}-acc{summary['best_val_acc']:.4f}.ckpt", "last.ckpt"])
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == sorted(
+        [f"epoch{summary['best_epoch'] - 1:02d}-acc{summary['best_val_acc']:.4f}.ckpt", "last.ckpt"]
+    )
     (best,) = (run / "checkpoints").glob("epoch*.ckpt")
-    ev = subprocess.run([sys.executable, "src/eval.py", f"ckpt_path={best}"], cwd=REPO, capture_output=True, text=True,
-                        timeout=600, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    ev = subprocess.run(
+        [sys.executable, "src/eval.py", f"ckpt_path={best}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+    )
     assert ev.returncode == 0, ev.stderr[-3000:]
     acc, reviews = re.match(r"test/acc (\S+) on (\d+) reviews", ev.stdout).groups()
     # 111 reviews: with a padded duplicate the count of correct ones would be off by one (or the total 112)
-    assert int(reviews) == 111 and round(summary["test_acc"] * 111, 3) == round(float(acc) * 111) == \
-        pytest.approx(float(acc) * 111, abs=0.01), (ev.stdout, summary)
+    assert int(reviews) == 111 and round(summary["test_acc"] * 111, 3) == round(float(acc) * 111) == pytest.approx(
+        float(acc) * 111, abs=0.01
+    ), (ev.stdout, summary)
     assert summary["test_acc"] != 0.5  # a learning run, so a miscount would show

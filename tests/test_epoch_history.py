@@ -1,4 +1,5 @@
 """metrics.json: one row an epoch, written as training goes, kept across a resumed run."""
+
 import json
 
 from conftest import compose_train
@@ -11,15 +12,34 @@ def test_resumed_run_keeps_the_earlier_epochs(make_cfg, tmp_path, tiny_imdb):
     first = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
     assert [e["epoch"] for e in first] == [1, 2]
     # A new run folder that resumes the first run's last checkpoint for one more epoch.
-    train(compose_train([f"data.source={tiny_imdb}", "trainer.accelerator=cpu", *common, "trainer.max_epochs=3",
-                         f"ckpt_path={tmp_path}/run/checkpoints/last.ckpt"], tmp_path / "resumed", tmp_path / "cache"))
+    train(
+        compose_train(
+            [
+                f"data.source={tiny_imdb}",
+                "trainer.accelerator=cpu",
+                *common,
+                "trainer.max_epochs=3",
+                f"ckpt_path={tmp_path}/run/checkpoints/last.ckpt",
+            ],
+            tmp_path / "resumed",
+            tmp_path / "cache",
+        )
+    )
     resumed = json.loads((tmp_path / "resumed" / "metrics.json").read_text())["epochs"]
     assert [e["epoch"] for e in resumed] == [1, 2, 3] and resumed[:2] == first
 
 
 def test_epochs_without_validation_have_no_validation_values(make_cfg, tmp_path):
-    s = train(make_cfg("model=gru", "data.vocab_size=100", "data.maxlen=30", "trainer.max_epochs=2",
-                       "trainer.check_val_every_n_epoch=2", "callbacks.progress_bar.refresh_rate=0"))
+    s = train(
+        make_cfg(
+            "model=gru",
+            "data.vocab_size=100",
+            "data.maxlen=30",
+            "trainer.max_epochs=2",
+            "trainer.check_val_every_n_epoch=2",
+            "callbacks.progress_bar.refresh_rate=0",
+        )
+    )
     epochs = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
     assert epochs[0]["val_acc"] is None and epochs[0]["train_acc"] is not None
     assert epochs[1]["val_acc"] == s["best_val_acc"]

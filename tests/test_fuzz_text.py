@@ -1,6 +1,7 @@
 """Property-based tests of the text path (Hypothesis): any Unicode, empty, whitespace only, very long,
 HTML, control characters. Encoding never raises, the Arrow word path gives Hugging Face's ids,
 lengths and padding follow Keras' rules, ids stay in the vocabulary, predict gives a probability."""
+
 import numpy as np
 import pytest
 import torch
@@ -12,15 +13,20 @@ from imdb_sentiment.inference.prediction import predict_proba
 from imdb_sentiment.inference.trained_run import Trained
 from imdb_sentiment.models import RecurrentClassifier, SentimentClassifier
 
-CORPUS = ["The movie was GREAT, great fun!<br /><br />Don't miss it.", "the plot was dull... dull, DULL",
-          "great cast", "Ｆｕｌｌ width ﬁne İstanbul naïve café ΣΑΣ", "it's the actors' best, isn't it?"]
+CORPUS = [
+    "The movie was GREAT, great fun!<br /><br />Don't miss it.",
+    "the plot was dull... dull, DULL",
+    "great cast",
+    "Ｆｕｌｌ width ﬁne İstanbul naïve café ΣΑΣ",
+    "it's the actors' best, isn't it?",
+]
 WORD = fit_tokenizer("word", 40, CORPUS * 3, start_token=True)
 SUBWORD = fit_tokenizer("subword", 300, CORPUS * 3, start_token=False)
 
 HTML = st.sampled_from(["<br />", "<br/>", "<BR>", "<p>", "</i>", "&amp;", "&nbsp;", "<a href='x'>", "'", "''", "_"])
 WORDS = st.sampled_from(["great", "dull", "don't", "Movie", "cast", "it's", "ΣΑΣ", "İ", "ﬁ", "½", "e\u0301"])
 TEXT = st.one_of(
-    st.text(max_size=300),                                                            # any code points
+    st.text(max_size=300),  # any code points
     st.text(alphabet=st.characters(codec="utf-8", categories=["Zs", "Zl", "Zp", "Cc", "Cf"]), max_size=50),
     st.lists(st.one_of(WORDS, HTML, st.text(max_size=5)), max_size=60).map(" ".join),
     st.lists(st.one_of(WORDS, HTML, st.text(max_size=3)), max_size=40).map("".join),
@@ -35,8 +41,13 @@ def test_word_path_gives_hugging_faces_ids_for_any_text(text):
 
 
 @FAST
-@given(st.lists(TEXT, max_size=8), st.sampled_from([WORD, SUBWORD]), st.integers(1, 50),
-       st.sampled_from(["pre", "post"]), st.sampled_from(["pre", "post"]))
+@given(
+    st.lists(TEXT, max_size=8),
+    st.sampled_from([WORD, SUBWORD]),
+    st.integers(1, 50),
+    st.sampled_from(["pre", "post"]),
+    st.sampled_from(["pre", "post"]),
+)
 def test_encoding_never_raises_and_pads_like_keras(texts, tok, maxlen, padding, truncating):
     ids = encode(tok, texts)
     assert len(ids) == len(texts) and ids.values.dtype == np.int32
@@ -48,7 +59,7 @@ def test_encoding_never_raises_and_pads_like_keras(texts, tok, maxlen, padding, 
     assert padded.shape == (len(texts), maxlen)
     for row, full in zip(padded, ids.to_lists()):
         kept = full[-maxlen:] if truncating == "pre" else full[:maxlen]
-        body = row[maxlen - len(kept):] if padding == "pre" else row[:len(kept)]
+        body = row[maxlen - len(kept) :] if padding == "pre" else row[: len(kept)]
         assert body.tolist() == kept and (row == PAD_ID).sum() == maxlen - len(kept)
 
 

@@ -1,5 +1,6 @@
 """Kills at any moment and a full disk, on real train.py processes: no file that reads as valid but is
 truncated, a restart resumes from the newest intact checkpoint, and a full disk is one clear line."""
+
 import json
 import os
 import random
@@ -16,13 +17,26 @@ import torch
 from conftest import REPO
 from imdb_sentiment.run.checkpointing import intact
 
-TINY = ["model=gru", "data.vocab_size=100", "data.maxlen=30", "data.batch_size=8", "trainer.max_epochs=4",
-        "trainer.accelerator=cpu", "callbacks.progress_bar.refresh_rate=0", "test=false"]
+TINY = [
+    "model=gru",
+    "data.vocab_size=100",
+    "data.maxlen=30",
+    "data.batch_size=8",
+    "trainer.max_epochs=4",
+    "trainer.accelerator=cpu",
+    "callbacks.progress_bar.refresh_rate=0",
+    "test=false",
+]
 
 
 def args(tiny_imdb, tmp_path, *extra):
-    return [f"data.source={tiny_imdb}", f"paths.cache_dir={tmp_path}/cache", f"hydra.run.dir={tmp_path}/run",
-            *TINY, *extra]
+    return [
+        f"data.source={tiny_imdb}",
+        f"paths.cache_dir={tmp_path}/cache",
+        f"hydra.run.dir={tmp_path}/run",
+        *TINY,
+        *extra,
+    ]
 
 
 def assert_nothing_truncated(run: Path) -> None:
@@ -36,8 +50,13 @@ def assert_nothing_truncated(run: Path) -> None:
 
 
 def finish(tiny_imdb, tmp_path) -> dict:
-    r = subprocess.run([sys.executable, "src/train.py", *args(tiny_imdb, tmp_path)], cwd=REPO, capture_output=True,
-                       text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "src/train.py", *args(tiny_imdb, tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     return json.loads((tmp_path / "run" / "summary.json").read_text())
 
@@ -45,8 +64,12 @@ def finish(tiny_imdb, tmp_path) -> dict:
 def test_kills_at_random_moments_leave_nothing_truncated_and_the_run_resumes(tiny_imdb, tmp_path):
     rng = random.Random(7)  # seeded moments: start-up, data, fit, checkpoint saves
     for delay in sorted(rng.uniform(4, 14) for _ in range(3)):
-        proc = subprocess.Popen([sys.executable, "src/train.py", *args(tiny_imdb, tmp_path)], cwd=REPO,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "src/train.py", *args(tiny_imdb, tmp_path)],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -77,8 +100,13 @@ STALLED_SAVE = textwrap.dedent("""
 
 
 def test_kill_during_a_checkpoint_save_keeps_the_previous_one(tiny_imdb, tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", STALLED_SAVE, "3", *args(tiny_imdb, tmp_path)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STALLED_SAVE, "3", *args(tiny_imdb, tmp_path)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     seen = []
     for line in proc.stdout:  # Hydra's log lines come first
         seen.append(line)
@@ -97,8 +125,12 @@ def test_kill_during_a_checkpoint_save_keeps_the_previous_one(tiny_imdb, tmp_pat
 
 def _mount_tmpfs(where: Path, size: str) -> bool:
     where.mkdir()
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def test_full_disk_is_one_clear_line(tiny_imdb, tmp_path):
@@ -107,15 +139,33 @@ def test_full_disk_is_one_clear_line(tiny_imdb, tmp_path):
     mounted = _mount_tmpfs(disk, "3m")
     limit = None
     if not mounted:  # no mount permission: a file-size limit makes the same writes fail for real (EFBIG)
+
         def limit():
             import resource
+
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (3 * 2**20, 3 * 2**20))
+
     try:
-        r = subprocess.run([sys.executable, "src/train.py", f"data.source={tiny_imdb}", f"paths.cache_dir={tmp_path}/cache",
-                            f"hydra.run.dir={disk}/run", "data.maxlen=30", "trainer.max_epochs=1", "test=false",
-                            "trainer.accelerator=cpu", "callbacks.progress_bar.refresh_rate=0"],
-                           cwd=REPO, capture_output=True, text=True, timeout=600, preexec_fn=limit)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "src/train.py",
+                f"data.source={tiny_imdb}",
+                f"paths.cache_dir={tmp_path}/cache",
+                f"hydra.run.dir={disk}/run",
+                "data.maxlen=30",
+                "trainer.max_epochs=1",
+                "test=false",
+                "trainer.accelerator=cpu",
+                "callbacks.progress_bar.refresh_rate=0",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            preexec_fn=limit,
+        )
         out = r.stdout + r.stderr
         assert r.returncode == 2, out[-3000:]
         assert "Traceback" not in out, out[-3000:]
@@ -134,5 +184,6 @@ def test_resume_skips_a_damaged_last_checkpoint(tiny_imdb, tmp_path, damaged):
     data = (checkpoints / damaged).read_bytes()
     (checkpoints / damaged).write_bytes(data[: len(data) // 2])  # the disk lost its end
     from imdb_sentiment.run.checkpointing import resume_path
+
     chosen = resume_path(tmp_path / "run")
     assert chosen is not None and chosen.name != damaged and intact(chosen) and first["epochs_run"] == 4

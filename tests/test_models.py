@@ -1,4 +1,5 @@
 """Every model config: exact Keras parameter counts, Keras init, forward and backward on the CPU."""
+
 import pytest
 import torch
 from hydra.utils import instantiate
@@ -50,7 +51,7 @@ def test_keras_initialisation(make_cfg):
         assert name.startswith("bias_hh") and torch.count_nonzero(buf) == 0
     for name, p in net.rnn.named_parameters():
         if name.startswith("bias_ih"):  # one bias, zeros but for the forget gate's ones
-            assert torch.equal(p[h:2 * h], torch.ones(h)) and torch.count_nonzero(p) == h
+            assert torch.equal(p[h : 2 * h], torch.ones(h)) and torch.count_nonzero(p) == h
         if name.startswith("weight_hh"):  # orthogonal recurrent kernel
             assert torch.allclose(p.T @ p, torch.eye(h), atol=1e-5)
     bound = (6 / (128 + 4 * h)) ** 0.5  # Glorot uniform on the first input kernel
@@ -83,12 +84,15 @@ def test_mlp_rejects_other_lengths(make_cfg):
         net(torch.zeros(2, 150, dtype=torch.long))
 
 
-@pytest.mark.parametrize("model,pooling", [("bilstm", "last"), ("gru", "last"), ("stacked_lstm", "last"),
-                                           ("bilstm", "max_mean"), ("gru", "mean")])
+@pytest.mark.parametrize(
+    "model,pooling",
+    [("bilstm", "last"), ("gru", "last"), ("stacked_lstm", "last"), ("bilstm", "max_mean"), ("gru", "mean")],
+)
 def test_packed_skips_padding_on_either_side(model, pooling, make_cfg):
     """model.packed: a review's logit is the same alone, pre-padded or post-padded inside a longer batch."""
-    net = instantiate(make_cfg(f"model={model}", "model.packed=true", f"model.pooling={pooling}",
-                               "data.vocab_size=100").model).eval()
+    net = instantiate(
+        make_cfg(f"model={model}", "model.packed=true", f"model.pooling={pooling}", "data.vocab_size=100").model
+    ).eval()
     reviews = [torch.randint(1, 100, (n,)) for n in (7, 30, 1)]
     with torch.no_grad():
         alone = torch.stack([net(r[None])[0] for r in reviews])
@@ -96,11 +100,13 @@ def test_packed_skips_padding_on_either_side(model, pooling, make_cfg):
         for side in ("pre", "post"):
             batch = batches[side] = torch.zeros(3, 30, dtype=torch.long)
             for i, r in enumerate(reviews):
-                batch[i, 30 - len(r):] = r if side == "pre" else 0
+                batch[i, 30 - len(r) :] = r if side == "pre" else 0
                 if side == "post":
-                    batch[i, :len(r)] = r
+                    batch[i, : len(r)] = r
             assert torch.allclose(net(batch), alone, atol=1e-5), side
-        unpacked = instantiate(make_cfg(f"model={model}", f"model.pooling={pooling}", "data.vocab_size=100").model).eval()
+        unpacked = instantiate(
+            make_cfg(f"model={model}", f"model.pooling={pooling}", "data.vocab_size=100").model
+        ).eval()
         unpacked.load_state_dict(net.state_dict())
         # without packing, the forward pass reads the pre-padding before the review (pooling leaves out only
         # the padding's own positions, so a one-way model's post-padding would not show)
@@ -109,8 +115,9 @@ def test_packed_skips_padding_on_either_side(model, pooling, make_cfg):
 
 def test_pooling_reads_only_the_reviews_own_positions(make_cfg):
     """Unpacked max_mean pooling: max and mean of the BiLSTM outputs over the non-padding positions only."""
-    net = instantiate(make_cfg("model=bilstm", "model.num_layers=1", "model.pooling=max_mean",
-                               "data.vocab_size=100").model).eval()
+    net = instantiate(
+        make_cfg("model=bilstm", "model.num_layers=1", "model.pooling=max_mean", "data.vocab_size=100").model
+    ).eval()
     ids = torch.randint(1, 100, (2, 12))
     ids[0, :5] = 0  # pre-padding
     ids[1, 9:] = 0  # post-padding

@@ -1,4 +1,5 @@
 """predict encodes raw text exactly as training did: the same ids and the same probabilities as the data module's."""
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -11,14 +12,19 @@ from imdb_sentiment.inference.trained_run import load_trained
 from imdb_sentiment.run.training import train
 
 
-@pytest.mark.parametrize("overrides", [
-    ["data.maxlen=30"],  # Keras' defaults: pre-padding, pre-truncation, start token
-    ["data.maxlen=30", "data.padding=post", "data.truncating=post"],  # the other sides
-    ["data.pad_mode=dynamic", "data.maxlen=null", "data.start_token=false"],
-], ids=["fixed-pre", "fixed-post", "dynamic"])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["data.maxlen=30"],  # Keras' defaults: pre-padding, pre-truncation, start token
+        ["data.maxlen=30", "data.padding=post", "data.truncating=post"],  # the other sides
+        ["data.pad_mode=dynamic", "data.maxlen=null", "data.start_token=false"],
+    ],
+    ids=["fixed-pre", "fixed-post", "dynamic"],
+)
 def test_predict_matches_the_data_modules_encoding(make_cfg, tmp_path, tiny_imdb, overrides):
-    cfg = make_cfg("model=gru", "data.vocab_size=100", "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0",
-                   *overrides)
+    cfg = make_cfg(
+        "model=gru", "data.vocab_size=100", "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0", *overrides
+    )
     train(cfg)
     trained = load_trained(tmp_path / "run" / "checkpoints" / "last.ckpt")
     texts = pq.read_table(tiny_imdb / "plain_text" / "test-00000-of-00001.parquet")["text"].to_pylist()[:40]
@@ -37,8 +43,15 @@ def test_predict_matches_the_data_modules_encoding(make_cfg, tmp_path, tiny_imdb
 
 
 def test_review_with_nothing_to_read_is_a_user_error(make_cfg, tmp_path):
-    train(make_cfg("model=gru", "data.vocab_size=100", "trainer.max_epochs=1", "data.start_token=false",
-                   "callbacks.progress_bar.refresh_rate=0"))
+    train(
+        make_cfg(
+            "model=gru",
+            "data.vocab_size=100",
+            "trainer.max_epochs=1",
+            "data.start_token=false",
+            "callbacks.progress_bar.refresh_rate=0",
+        )
+    )
     trained = load_trained(tmp_path / "run" / "checkpoints" / "last.ckpt")
     with pytest.raises(UserError, match="review 2 has no words"):
         predict_proba(trained, ["great film", "?!"])

@@ -1,4 +1,5 @@
 """Every preset composes and trains one fast_dev_run batch on the tiny data; training writes its results."""
+
 import json
 
 import pytest
@@ -9,8 +10,20 @@ from imdb_sentiment.run.training import train
 
 
 def test_presets_exist():
-    assert {"keras_bilstm", "hw_task1", "hw_task2", "hw_task3", "hw_wrapup", "hw2_early_stopping", "practicum_rnn",
-            "practicum_lstm", "practicum_gru", "practicum_bilstm", "practicum_stacked", "subword_bilstm"} <= set(EXPERIMENTS)
+    assert {
+        "keras_bilstm",
+        "hw_task1",
+        "hw_task2",
+        "hw_task3",
+        "hw_wrapup",
+        "hw2_early_stopping",
+        "practicum_rnn",
+        "practicum_lstm",
+        "practicum_gru",
+        "practicum_bilstm",
+        "practicum_stacked",
+        "subword_bilstm",
+    } <= set(EXPERIMENTS)
 
 
 @pytest.mark.parametrize("experiment", [None, *EXPERIMENTS])
@@ -22,20 +35,34 @@ def test_preset_runs_fast_dev_run(experiment, make_cfg, tmp_path):
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["params"] == summary["params"]
 
 
-@pytest.mark.parametrize("experiment,expected", [
-    ("keras_bilstm", dict(model="bilstm", batch_size=32, epochs=2, val="test", optimizer="Adam", vocab=20000)),
-    ("practicum_gru", dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="RMSprop", vocab=8000)),
-    ("practicum_rnn", dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="RMSprop", vocab=8000)),
-    ("subword_bilstm", dict(model="subword_bilstm", batch_size=64, epochs=10, val="test", optimizer="Adam", vocab=8185)),
-])
+@pytest.mark.parametrize(
+    "experiment,expected",
+    [
+        ("keras_bilstm", dict(model="bilstm", batch_size=32, epochs=2, val="test", optimizer="Adam", vocab=20000)),
+        ("practicum_gru", dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="RMSprop", vocab=8000)),
+        ("practicum_rnn", dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="RMSprop", vocab=8000)),
+        (
+            "subword_bilstm",
+            dict(model="subword_bilstm", batch_size=64, epochs=10, val="test", optimizer="Adam", vocab=8185),
+        ),
+    ],
+)
 def test_preset_values(experiment, expected, make_cfg):
     cfg = make_cfg(f"experiment={experiment}")
-    assert (cfg.hydra.runtime.choices["model"], cfg.data.batch_size, cfg.trainer.max_epochs, cfg.data.val_split,
-            get_class(cfg.optimizer._target_).__name__, cfg.data.vocab_size) == tuple(expected.values())
+    assert (
+        cfg.hydra.runtime.choices["model"],
+        cfg.data.batch_size,
+        cfg.trainer.max_epochs,
+        cfg.data.val_split,
+        get_class(cfg.optimizer._target_).__name__,
+        cfg.data.vocab_size,
+    ) == tuple(expected.values())
 
 
-@pytest.mark.parametrize("experiment,monitor,mode,patience,max_epochs", [
-    ("hw_wrapup", "val/acc", "max", 3, 10), ("hw2_early_stopping", "val/loss", "min", 2, 10)])
+@pytest.mark.parametrize(
+    "experiment,monitor,mode,patience,max_epochs",
+    [("hw_wrapup", "val/acc", "max", 3, 10), ("hw2_early_stopping", "val/loss", "min", 2, 10)],
+)
 def test_early_stopping_presets(experiment, monitor, mode, patience, max_epochs, make_cfg):
     cfg = make_cfg(f"experiment={experiment}")
     es, ckpt = cfg.callbacks.early_stopping, cfg.callbacks.model_checkpoint
@@ -45,15 +72,29 @@ def test_early_stopping_presets(experiment, monitor, mode, patience, max_epochs,
 
 def test_early_stopping_stops_and_tests_the_best_checkpoint(make_cfg):
     # A learning rate too small to change anything: accuracy never improves after the first epoch.
-    s = train(make_cfg("model=gru", "data.vocab_size=100", "callbacks=early_stopping",
-                       "callbacks.early_stopping.patience=1", "trainer.max_epochs=6", "optimizer.lr=1e-12"))
+    s = train(
+        make_cfg(
+            "model=gru",
+            "data.vocab_size=100",
+            "callbacks=early_stopping",
+            "callbacks.early_stopping.patience=1",
+            "trainer.max_epochs=6",
+            "optimizer.lr=1e-12",
+        )
+    )
     assert (s["epochs_run"], s["stopped_early_at_epoch"], s["best_epoch"]) == (2, 2, 1)
     assert s["tested_checkpoint"] == {"monitor": "val/acc", "epoch": 1}
 
 
 def test_short_real_run_on_tiny_data_learns_and_keeps_best(make_cfg, tmp_path):
-    cfg = make_cfg("model=gru", "data.vocab_size=100", "data.batch_size=16", "trainer.max_epochs=4",
-                   "optimizer.lr=0.01", "callbacks=early_stopping")
+    cfg = make_cfg(
+        "model=gru",
+        "data.vocab_size=100",
+        "data.batch_size=16",
+        "trainer.max_epochs=4",
+        "optimizer.lr=0.01",
+        "callbacks=early_stopping",
+    )
     s = train(cfg)
     assert s["best_val_acc"] > 0.8 and s["test_acc"] > 0.8  # the tiny data's sentiment words are easy
     ckpts = {p.name for p in (tmp_path / "run" / "checkpoints").iterdir()}
@@ -84,6 +125,7 @@ def test_checkpoint_rebuilds_the_run_without_the_data(make_cfg, tmp_path):
 
 def test_tiny_subword_vocabulary_is_a_config_error(make_cfg):
     from imdb_sentiment.errors import ConfigError
+
     with pytest.raises(ConfigError, match="data.vocab_size=5: too small for the subword tokenizer"):
         train(make_cfg("data=imdb_subword", "data.vocab_size=5", "model=subword_bilstm"))
 
@@ -91,6 +133,7 @@ def test_tiny_subword_vocabulary_is_a_config_error(make_cfg):
 def test_rmsprop_rules_by_keras_version(make_cfg):
     from hydra.utils import instantiate
     from torch import nn
+
     params = [nn.Parameter(__import__("torch").zeros(2))]
     keras2 = instantiate(make_cfg("optimizer=rmsprop").optimizer)(params)
     keras3 = instantiate(make_cfg("optimizer=rmsprop_keras3").optimizer)(params)

@@ -1,4 +1,5 @@
 """Keras pad_sequences semantics, worked by hand."""
+
 import numpy as np
 import pytest
 
@@ -7,12 +8,15 @@ from imdb_sentiment.data.ragged import Ragged, pad_sequences
 SEQS = [[1, 2, 3], [4, 5], [6, 7, 8, 9, 10], []]
 
 
-@pytest.mark.parametrize("padding,truncating,expected", [
-    ("pre", "pre", [[0, 1, 2, 3], [0, 0, 4, 5], [7, 8, 9, 10], [0, 0, 0, 0]]),
-    ("post", "pre", [[1, 2, 3, 0], [4, 5, 0, 0], [7, 8, 9, 10], [0, 0, 0, 0]]),
-    ("pre", "post", [[0, 1, 2, 3], [0, 0, 4, 5], [6, 7, 8, 9], [0, 0, 0, 0]]),
-    ("post", "post", [[1, 2, 3, 0], [4, 5, 0, 0], [6, 7, 8, 9], [0, 0, 0, 0]]),
-])
+@pytest.mark.parametrize(
+    "padding,truncating,expected",
+    [
+        ("pre", "pre", [[0, 1, 2, 3], [0, 0, 4, 5], [7, 8, 9, 10], [0, 0, 0, 0]]),
+        ("post", "pre", [[1, 2, 3, 0], [4, 5, 0, 0], [7, 8, 9, 10], [0, 0, 0, 0]]),
+        ("pre", "post", [[0, 1, 2, 3], [0, 0, 4, 5], [6, 7, 8, 9], [0, 0, 0, 0]]),
+        ("post", "post", [[1, 2, 3, 0], [4, 5, 0, 0], [6, 7, 8, 9], [0, 0, 0, 0]]),
+    ],
+)
 def test_pad_sequences_like_keras(padding, truncating, expected):
     out = pad_sequences(SEQS, maxlen=4, padding=padding, truncating=truncating)
     assert out.dtype == np.int32

@@ -1,4 +1,5 @@
 """report.py on a fabricated multirun with known numbers: exact statistics, verdicts, files, incomplete runs."""
+
 import csv
 import json
 import math
@@ -35,8 +36,16 @@ def fake_run(root: Path, overrides: list[str], summary: dict | None, history: li
 
 
 def history(epochs: int, val_acc: float) -> list[dict]:
-    return [{"epoch": e, "train_loss": 0.7 - 0.1 * e, "train_acc": 0.5 + 0.1 * e, "val_loss": 0.72 - 0.05 * e,
-             "val_acc": val_acc - 0.02 * (epochs - e)} for e in range(1, epochs + 1)]
+    return [
+        {
+            "epoch": e,
+            "train_loss": 0.7 - 0.1 * e,
+            "train_acc": 0.5 + 0.1 * e,
+            "val_loss": 0.72 - 0.05 * e,
+            "val_acc": val_acc - 0.02 * (epochs - e),
+        }
+        for e in range(1, epochs + 1)
+    ]
 
 
 @pytest.fixture
@@ -44,10 +53,25 @@ def multirun(tmp_path) -> Path:
     root = tmp_path / "multiruns" / "2026-01-01" / "00-00-00-000000"
     for group, runs in GROUPS.items():
         for seed, val, test in runs:
-            fake_run(root, [*COMMON, group, f"seed={seed}"],
-                     dict(model="RecurrentClassifier", seed=seed, batch_size=int(group.split("=")[1]), max_epochs=3,
-                          epochs_run=3, stopped_early_at_epoch=None, best_val_acc=val, best_epoch=3, test_acc=test,
-                          params=9473, fit_seconds=1.5, accelerator="cpu"), history(3, val))
+            fake_run(
+                root,
+                [*COMMON, group, f"seed={seed}"],
+                dict(
+                    model="RecurrentClassifier",
+                    seed=seed,
+                    batch_size=int(group.split("=")[1]),
+                    max_epochs=3,
+                    epochs_run=3,
+                    stopped_early_at_epoch=None,
+                    best_val_acc=val,
+                    best_epoch=3,
+                    test_acc=test,
+                    params=9473,
+                    fit_seconds=1.5,
+                    accelerator="cpu",
+                ),
+                history(3, val),
+            )
     fake_run(root, [*COMMON, "data.batch_size=16", "seed=4"], None, history(2, 0.8))  # still running
     fake_run(root, [*COMMON, "data.batch_size=32", "seed=3"], None)  # failed before its first epoch
     broken = fake_run(root, [*COMMON, "data.batch_size=64", "seed=4"], None)
@@ -69,9 +93,11 @@ def test_group_statistics_are_exact(multirun):
     assert a["test_acc"] == pytest.approx(0.82, abs=1e-12) and a["test_acc_std"] == pytest.approx(0.02, abs=1e-12)
     half = T_975[2] * 0.02 / math.sqrt(3)
     assert (a["test_acc_ci_low"], a["test_acc_ci_high"]) == pytest.approx((0.82 - half, 0.82 + half), abs=1e-9)
-    assert a["best_val_acc"] == pytest.approx(0.83, abs=1e-12) and a["best_val_acc_std"] == pytest.approx(0.02, abs=1e-12)
+    assert a["best_val_acc"] == pytest.approx(0.83, abs=1e-12) and a["best_val_acc_std"] == pytest.approx(
+        0.02, abs=1e-12
+    )
     b = g["data.batch_size=32"]
-    std_b = math.sqrt(2 * 0.015 ** 2)
+    std_b = math.sqrt(2 * 0.015**2)
     assert (b["n"], b["incomplete"]) == (2, 1)
     assert (b["test_acc"], b["test_acc_std"]) == pytest.approx((0.815, std_b), abs=1e-12)
     assert b["test_acc_ci_high"] == pytest.approx(0.815 + T_975[1] * std_b / math.sqrt(2), abs=1e-9)
@@ -91,9 +117,10 @@ def test_welch_verdicts_against_the_best_testable_group(multirun):
     assert g["data.batch_size=64"]["test_acc_vs_best"].startswith("worse")
     # Welch's t and degrees of freedom by hand, the p-value from the t distribution.
     from scipy.stats import t as student_t
-    va, vb = 0.02 ** 2 / 3, 0.0003 / 3
+
+    va, vb = 0.02**2 / 3, 0.0003 / 3
     t = (0.82 - 0.71) / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 2)
+    df = (va + vb) ** 2 / (va**2 / 2 + vb**2 / 2)
     assert g["data.batch_size=64"]["test_acc_p_vs_best"] == pytest.approx(2 * student_t.sf(t, df), rel=1e-9)
     assert g["data.batch_size=64"]["test_acc_p_vs_best"] < 0.05 <= g["data.batch_size=32"]["test_acc_p_vs_best"]
 
@@ -106,7 +133,9 @@ def test_runs_table_lists_incomplete_runs_and_labels_what_differs(multirun):
     assert "data.batch_size=16,seed=1" in labels and "data.batch_size=16,seed=4" in labels
     status = {r["run"]: r["status"] for r in rep.run_rows}
     assert status["data.batch_size=16,seed=1"] == "ok"
-    assert status["data.batch_size=16,seed=4"] == "incomplete: no summary.json: still running, or failed; 2 epochs logged"
+    assert (
+        status["data.batch_size=16,seed=4"] == "incomplete: no summary.json: still running, or failed; 2 epochs logged"
+    )
     assert status["data.batch_size=64,seed=4"].startswith("incomplete: unreadable summary.json")
 
 
@@ -141,13 +170,15 @@ def test_files_written(multirun, tmp_path, capsys):
 
 
 def test_default_output_folder_and_cli(multirun):
-    r = subprocess.run([sys.executable, "src/report.py", str(multirun)], cwd=REPO, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [sys.executable, "src/report.py", str(multirun)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert (multirun / "report.md").is_file() and (multirun / "test_acc.png").is_file()
     # The report's own files do not turn the multirun folder into a run.
-    again = subprocess.run([sys.executable, "src/report.py", str(multirun)], cwd=REPO, capture_output=True, text=True,
-                           timeout=300)
+    again = subprocess.run(
+        [sys.executable, "src/report.py", str(multirun)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert again.returncode == 0 and "12 runs (9 complete)" in again.stdout
 
 
@@ -156,11 +187,15 @@ def test_no_runs_is_one_line(tmp_path, make):
     folder = tmp_path / "x"
     if make == "empty":
         folder.mkdir()
-    r = subprocess.run([sys.executable, "src/report.py", str(folder)], cwd=REPO, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [sys.executable, "src/report.py", str(folder)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines() == [f"error: {folder}: no such folder" if make == "missing"
-                                             else f"error: no run folders (with .hydra/ or summary.json) below {folder}"]
+    assert r.stderr.strip().splitlines() == [
+        f"error: {folder}: no such folder"
+        if make == "missing"
+        else f"error: no run folders (with .hydra/ or summary.json) below {folder}"
+    ]
 
 
 def test_only_incomplete_runs_still_report(tmp_path):
@@ -168,30 +203,54 @@ def test_only_incomplete_runs_still_report(tmp_path):
     rep = report.build([tmp_path])
     assert rep.group_rows[0]["n"] == 0 and rep.group_rows[0]["test_acc"] is None
     written = report.write(rep, tmp_path / "out")
-    assert {p.name for p in written} == {"report.md", "runs.csv", "groups.csv", "accuracy_curves.png",
-                                         "loss_curves.png"}
+    assert {p.name for p in written} == {
+        "report.md",
+        "runs.csv",
+        "groups.csv",
+        "accuracy_curves.png",
+        "loss_curves.png",
+    }
 
 
 def test_runs_of_two_presets_are_told_apart_even_where_folder_names_lack_the_preset(tmp_path):
     """Sweeps made before presets were named in folders: seed=1, seed=2 in each of two sweep folders, and a run
     that never finished, known only by Hydra's record of its config (its overrides and config-group choices)."""
-    for preset, model, accs in (("practicum_gru", "gru", (0.86, 0.87)), ("practicum_stacked", "stacked_lstm", (0.85, 0.86))):
+    for preset, model, accs in (
+        ("practicum_gru", "gru", (0.86, 0.87)),
+        ("practicum_stacked", "stacked_lstm", (0.85, 0.86)),
+    ):
         sweep = tmp_path / preset
         for seed, acc in zip((1, 2), accs):
             run = sweep / f"seed={seed}"
             run.mkdir(parents=True)
-            (run / "summary.json").write_text(json.dumps(
-                dict(overrides=[f"experiment={preset}", f"seed={seed}"], name=f"seed={seed}", experiment=preset,
-                     model_config=model, seed=seed, best_val_acc=acc, test_acc=acc)))
+            (run / "summary.json").write_text(
+                json.dumps(
+                    dict(
+                        overrides=[f"experiment={preset}", f"seed={seed}"],
+                        name=f"seed={seed}",
+                        experiment=preset,
+                        model_config=model,
+                        seed=seed,
+                        best_val_acc=acc,
+                        test_acc=acc,
+                    )
+                )
+            )
         (sweep / "seed=3" / ".hydra").mkdir(parents=True)
         (sweep / "seed=3" / ".hydra" / "overrides.yaml").write_text("- seed=3\n")  # the preset came from a file
         (sweep / "seed=3" / ".hydra" / "hydra.yaml").write_text(
-            f"hydra:\n  runtime:\n    choices:\n      model: {model}\n      experiment: {preset}\n      debug: null\n")
+            f"hydra:\n  runtime:\n    choices:\n      model: {model}\n      experiment: {preset}\n      debug: null\n"
+        )
     rep = report.build([tmp_path / "practicum_gru", tmp_path / "practicum_stacked"])
     assert {r["group"]: (r["n"], r["incomplete"]) for r in rep.group_rows} == {
-        "experiment=practicum_gru,model=gru": (2, 1), "experiment=practicum_stacked,model=stacked_lstm": (2, 1)}
+        "experiment=practicum_gru,model=gru": (2, 1),
+        "experiment=practicum_stacked,model=stacked_lstm": (2, 1),
+    }
     labels = {r["run"] for r in rep.run_rows}
-    assert {"experiment=practicum_gru,model=gru,seed=1", "experiment=practicum_stacked,model=stacked_lstm,seed=3"} <= labels
+    assert {
+        "experiment=practicum_gru,model=gru,seed=1",
+        "experiment=practicum_stacked,model=stacked_lstm,seed=3",
+    } <= labels
 
 
 def test_a_group_of_runs_from_different_commits_or_a_dirty_tree_is_flagged(multirun):

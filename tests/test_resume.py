@@ -1,4 +1,5 @@
 """A run killed at an epoch boundary or mid-epoch and restarted in its folder ends as if never interrupted."""
+
 import json
 import signal
 import subprocess
@@ -15,8 +16,14 @@ from imdb_sentiment.data.batches import IndexBatches
 from imdb_sentiment.run.checkpointing import AtomicCheckpointIO
 
 # GRU with dropout (the Practicum preset), so the resumed run must also restore the dropout RNG.
-RESUMABLE = ["experiment=practicum_gru", "data.maxlen=60", "data.batch_size=16", "trainer.max_epochs=5",
-             "trainer.accelerator=cpu", "callbacks.progress_bar.refresh_rate=0"]
+RESUMABLE = [
+    "experiment=practicum_gru",
+    "data.maxlen=60",
+    "data.batch_size=16",
+    "trainer.max_epochs=5",
+    "trainer.accelerator=cpu",
+    "callbacks.progress_bar.refresh_rate=0",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +32,15 @@ def small_imdb(tmp_path_factory) -> Path:
 
 
 def train_cmd(run_dir: Path, cache: Path, data: Path, *extra: str) -> list[str]:
-    return [sys.executable, "src/train.py", f"hydra.run.dir={run_dir}", f"paths.cache_dir={cache}",
-            f"data.source={data}", *RESUMABLE, *extra]
+    return [
+        sys.executable,
+        "src/train.py",
+        f"hydra.run.dir={run_dir}",
+        f"paths.cache_dir={cache}",
+        f"data.source={data}",
+        *RESUMABLE,
+        *extra,
+    ]
 
 
 def final_state(run_dir: Path) -> tuple[dict, dict]:
@@ -61,13 +75,15 @@ def test_atomic_checkpoint_write_leaves_only_the_file(tmp_path):
 
 def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path, small_imdb):
     cache = tmp_path / "cache"
-    whole = subprocess.run(train_cmd(tmp_path / "whole", cache, small_imdb), cwd=REPO, capture_output=True, text=True,
-                           timeout=900)
+    whole = subprocess.run(
+        train_cmd(tmp_path / "whole", cache, small_imdb), cwd=REPO, capture_output=True, text=True, timeout=900
+    )
     assert whole.returncode == 0, whole.stderr[-3000:]
 
     run = tmp_path / "interrupted"
-    proc = subprocess.Popen(train_cmd(run, cache, small_imdb), cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        train_cmd(run, cache, small_imdb), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     last = run / "checkpoints" / "last.ckpt"
     while not last.exists() and proc.poll() is None:
         time.sleep(0.01)
@@ -87,44 +103,70 @@ def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path
 def test_resume_false_starts_over(tmp_path, small_imdb):
     cache = tmp_path / "cache"
     args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")
-    first = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args), cwd=REPO, capture_output=True,
-                           text=True, timeout=900)
+    first = subprocess.run(
+        train_cmd(tmp_path / "run", cache, small_imdb, *args), cwd=REPO, capture_output=True, text=True, timeout=900
+    )
     assert first.returncode == 0, first.stderr[-3000:]
-    again = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args, "resume=false"), cwd=REPO,
-                           capture_output=True, text=True, timeout=900)
+    again = subprocess.run(
+        train_cmd(tmp_path / "run", cache, small_imdb, *args, "resume=false"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert again.returncode == 0 and "Resuming from" not in again.stdout + again.stderr
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_run"] == 1
 
 
 def _snapshot(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    }
 
 
 def test_a_folder_holding_another_runs_checkpoint_is_refused_untouched(tmp_path, small_imdb):
     cache = tmp_path / "cache"
     args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")
-    first = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args), cwd=REPO, capture_output=True,
-                           text=True, timeout=900)
+    first = subprocess.run(
+        train_cmd(tmp_path / "run", cache, small_imdb, *args), cwd=REPO, capture_output=True, text=True, timeout=900
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     before = _snapshot(tmp_path / "run")
     # Another preset (a stacked LSTM) started in the GRU run's folder, as the old sweep naming made happen.
-    other = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args, "experiment=practicum_stacked"),
-                           cwd=REPO, capture_output=True, text=True, timeout=900)
+    other = subprocess.run(
+        train_cmd(tmp_path / "run", cache, small_imdb, *args, "experiment=practicum_stacked"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert other.returncode == 2, other.stderr[-3000:]
     assert "Traceback" not in other.stdout + other.stderr
     (line,) = other.stderr.strip().splitlines()
-    assert line == (f"error: the run folder {tmp_path / 'run'} holds a checkpoint of another run (model.cell is gru "
-                    "there, lstm here; model.dropout is 0.4 there, 0.5 here; model.num_layers is 1 there, 2 here; ...): "
-                    "use a new folder or resume=false"), line
+    assert line == (
+        f"error: the run folder {tmp_path / 'run'} holds a checkpoint of another run (model.cell is gru "
+        "there, lstm here; model.dropout is 0.4 there, 0.5 here; model.num_layers is 1 there, 2 here; ...): "
+        "use a new folder or resume=false"
+    ), line
     assert _snapshot(tmp_path / "run") == before  # Hydra's record of the GRU run was not rewritten either
     # What may change on resume is not compared: more epochs, another copy of the data, evaluation batches.
     copy = tmp_path / "copy_of_data"
     copy.symlink_to(small_imdb)
-    more = subprocess.run(train_cmd(tmp_path / "run", cache, copy, *args, "trainer.max_epochs=2",
-                                    "data.eval_batch_size=64"), cwd=REPO, capture_output=True, text=True, timeout=900)
+    more = subprocess.run(
+        train_cmd(tmp_path / "run", cache, copy, *args, "trainer.max_epochs=2", "data.eval_batch_size=64"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert more.returncode == 0 and "Resuming from" in more.stdout + more.stderr, more.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_run"] == 2
     # A different seed is another run; resume=false is the way to reuse the folder.
-    seed = subprocess.run(train_cmd(tmp_path / "run", cache, small_imdb, *args, "seed=7"), cwd=REPO,
-                          capture_output=True, text=True, timeout=900)
+    seed = subprocess.run(
+        train_cmd(tmp_path / "run", cache, small_imdb, *args, "seed=7"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert seed.returncode == 2 and "(data.shuffle_seed is 42 there, 7 here; seed is 42 there, 7 here)" in seed.stderr

@@ -1,4 +1,5 @@
 """The run folder's names are defined once (run/folder.py); the YAML that tells Lightning where to write agrees."""
+
 from omegaconf import OmegaConf
 
 from conftest import compose_train
@@ -22,9 +23,19 @@ def test_the_summary_schema_is_what_training_writes(tmp_path, tiny_imdb):
     from dataclasses import fields
 
     from imdb_sentiment.run.training import train
-    cfg = compose_train([f"data.source={tiny_imdb}", "trainer.accelerator=cpu", "model=gru", "data.maxlen=20",
-                         "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0"], tmp_path / "run",
-                        tmp_path / "cache")
+
+    cfg = compose_train(
+        [
+            f"data.source={tiny_imdb}",
+            "trainer.accelerator=cpu",
+            "model=gru",
+            "data.maxlen=20",
+            "trainer.max_epochs=1",
+            "callbacks.progress_bar.refresh_rate=0",
+        ],
+        tmp_path / "run",
+        tmp_path / "cache",
+    )
     train(cfg)
     written = json.loads((tmp_path / "run" / folder.SUMMARY).read_text())
     assert sorted(written) == sorted(f.name for f in fields(folder.Summary))

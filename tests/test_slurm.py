@@ -1,5 +1,6 @@
 """The SLURM path on a real one-node cluster (slurm/local_cluster.sh): sbatch, job arrays, the submitit
 launcher, requeue after a signal, and an offline node without prepared data."""
+
 import json
 import os
 import re
@@ -15,12 +16,19 @@ import torch
 
 from conftest import REPO, write_tiny_imdb
 
-pytestmark = pytest.mark.skipif(shutil.which("slurmctld") is None or os.geteuid() != 0,
-                                reason="needs Debian's slurm-wlm and munge and root (.ci/run installs them)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("slurmctld") is None or os.geteuid() != 0,
+    reason="needs Debian's slurm-wlm and munge and root (.ci/run installs them)",
+)
 
 JOB_RESOURCES = ["--gpus-per-node=0", "--cpus-per-task=1", "--mem=1G"]  # the CPU-only local node
-TRAIN = ["model=gru", "data.maxlen=40", "data.batch_size=16", "trainer.accelerator=cpu",
-         "callbacks.progress_bar.refresh_rate=0"]
+TRAIN = [
+    "model=gru",
+    "data.maxlen=40",
+    "data.batch_size=16",
+    "trainer.accelerator=cpu",
+    "callbacks.progress_bar.refresh_rate=0",
+]
 
 
 def _free_port() -> int:
@@ -33,9 +41,18 @@ def _free_port() -> int:
 def cluster(tmp_path_factory):
     """A running cluster and the environment to use it: started here, stopped by the PIDs it started."""
     state = tmp_path_factory.mktemp("slurm")
-    env = {**os.environ, **{f"IMDB_{name}_PORT": str(_free_port()) for name in ("SLURMCTLD", "SLURMD", "SLURMDBD", "MARIADB")}}
-    start = subprocess.run(["bash", "slurm/local_cluster.sh", "start", str(state)], cwd=REPO, env=env,
-                           capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        **{f"IMDB_{name}_PORT": str(_free_port()) for name in ("SLURMCTLD", "SLURMD", "SLURMDBD", "MARIADB")},
+    }
+    start = subprocess.run(
+        ["bash", "slurm/local_cluster.sh", "start", str(state)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert start.returncode == 0, start.stderr
     env.update(SLURM_CONF=str(state / "slurm.conf"), PATH=f"{Path(sys.executable).parent}:{env['PATH']}")
     yield env
@@ -48,17 +65,40 @@ def work(tmp_path_factory, cluster):
     root = tmp_path_factory.mktemp("slurm_work")
     data = write_tiny_imdb(root / "data", n_train=800, n_test=200)
     cache = root / "cache"
-    prep = subprocess.run([sys.executable, "src/prepare_data.py", f"data.source={data}", f"paths.cache_dir={cache}",
-                           f"paths.log_dir={root}/logs", *TRAIN], cwd=REPO, capture_output=True, text=True, timeout=600)
+    prep = subprocess.run(
+        [
+            sys.executable,
+            "src/prepare_data.py",
+            f"data.source={data}",
+            f"paths.cache_dir={cache}",
+            f"paths.log_dir={root}/logs",
+            *TRAIN,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert prep.returncode == 0, prep.stderr[-3000:]
     (root / "jobs").mkdir()
-    return {"root": root, "data": data, "cache": cache, "jobs": root / "jobs",
-            "env": {**cluster, "IMDB_SLURM_LOGS": str(root / "jobs")}}
+    return {
+        "root": root,
+        "data": data,
+        "cache": cache,
+        "jobs": root / "jobs",
+        "env": {**cluster, "IMDB_SLURM_LOGS": str(root / "jobs")},
+    }
 
 
 def sbatch(work, *args: str, out: str = "%x-%j.out") -> str:
-    r = subprocess.run(["sbatch", "--parsable", *JOB_RESOURCES, "-o", f"{work['jobs']}/{out}", *args], cwd=REPO,
-                       env=work["env"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        ["sbatch", "--parsable", *JOB_RESOURCES, "-o", f"{work['jobs']}/{out}", *args],
+        cwd=REPO,
+        env=work["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     return r.stdout.strip().split(";")[0]
 
@@ -73,8 +113,11 @@ def wait_done(env, job: str, timeout: float = 600) -> str:
     deadline = time.time() + timeout
     while time.time() < deadline:
         state = job_state(env, job)
-        if state not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED") and "PENDING" not in state \
-                and "RUNNING" not in state:
+        if (
+            state not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED")
+            and "PENDING" not in state
+            and "RUNNING" not in state
+        ):
             return state
         time.sleep(0.5)
     raise AssertionError(f"job {job} still {job_state(env, job)} after {timeout} s")
@@ -96,13 +139,30 @@ def test_sbatch_train_runs_offline_from_the_prepared_cache(work):
 
 def test_submitit_launcher_grid_names_each_job_by_its_overrides(work):
     logs = work["root"] / "grid_logs"
-    r = subprocess.run([sys.executable, "src/train.py", "-m", "launcher=local_slurm", *common(work),
-                        f"paths.log_dir={logs}", "trainer.max_epochs=1", "seed=1,2,3"],
-                       cwd=REPO, env=work["env"], capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "src/train.py",
+            "-m",
+            "launcher=local_slurm",
+            *common(work),
+            f"paths.log_dir={logs}",
+            "trainer.max_epochs=1",
+            "seed=1,2,3",
+        ],
+        cwd=REPO,
+        env=work["env"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     (sweep,) = (logs / "multiruns").glob("*/*")
-    assert sorted(p.name for p in sweep.iterdir() if p.is_dir() and not p.name.startswith(".")) == \
-        ["seed=1", "seed=2", "seed=3"]
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir() and not p.name.startswith(".")) == [
+        "seed=1",
+        "seed=2",
+        "seed=3",
+    ]
     assert [json.loads((sweep / f"seed={s}" / "summary.json").read_text())["seed"] for s in (1, 2, 3)] == [1, 2, 3]
     assert list((sweep / ".submitit").iterdir())  # it went through submitit and sbatch
 
@@ -111,10 +171,25 @@ def test_packed_launcher_runs_several_grid_points_per_job_named_like_any_sweep(w
     logs = work["root"] / "packed_logs"
     # Each preset brings its own model; the vocabulary the login node prepared, as compute nodes only read the cache.
     presets = [a for a in common(work) if a != "model=gru"] + ["data.vocab_size=20000"]
-    r = subprocess.run([sys.executable, "src/train.py", "-m", "launcher=local_slurm", "hydra.launcher.runs_per_job=2",
-                        *presets, f"paths.log_dir={logs}", "trainer.max_epochs=1",
-                        "experiment=practicum_gru,practicum_lstm", "seed=1,2"],
-                       cwd=REPO, env=work["env"], capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "src/train.py",
+            "-m",
+            "launcher=local_slurm",
+            "hydra.launcher.runs_per_job=2",
+            *presets,
+            f"paths.log_dir={logs}",
+            "trainer.max_epochs=1",
+            "experiment=practicum_gru,practicum_lstm",
+            "seed=1,2",
+        ],
+        cwd=REPO,
+        env=work["env"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     assert "4 runs packed into 2 jobs, up to 2 per job" in r.stdout + r.stderr
     (sweep,) = (logs / "multiruns").glob("*/*")
@@ -128,8 +203,10 @@ def test_packed_launcher_runs_several_grid_points_per_job_named_like_any_sweep(w
 def test_grid_sbatch_runs_one_line_per_array_task(work):
     grid = work["root"] / "grid.txt"
     # model=gru on every line: shared, so left out of the folder names like a sweep's shared overrides
-    grid.write_text("# batch sizes\ndata.batch_size=8 model=gru\n\ndata.batch_size=16 seed=2 model=gru\n"
-                    "data.batch_size=32 model=gru\n")
+    grid.write_text(
+        "# batch sizes\ndata.batch_size=8 model=gru\n\ndata.batch_size=16 seed=2 model=gru\n"
+        "data.batch_size=32 model=gru\n"
+    )
     job = sbatch(work, "--array=1-3", "slurm/grid.sbatch", str(grid), *common(work), "trainer.max_epochs=1")
     for task in (1, 2, 3):
         assert wait_done(work["env"], f"{job}_{task}") == "COMPLETED"
@@ -142,8 +219,14 @@ def test_grid_sbatch_runs_one_line_per_array_task(work):
 
 def test_signalled_job_requeues_and_resumes_to_the_uninterrupted_result(work):
     args = [*common(work), "experiment=practicum_gru", *TRAIN, "data.train_size=800", "trainer.max_epochs=6"]
-    whole = subprocess.run([sys.executable, "src/train.py", f"hydra.run.dir={work['root']}/whole", *args], cwd=REPO,
-                           env={**work["env"], "HF_HUB_OFFLINE": "0"}, capture_output=True, text=True, timeout=900)
+    whole = subprocess.run(
+        [sys.executable, "src/train.py", f"hydra.run.dir={work['root']}/whole", *args],
+        cwd=REPO,
+        env={**work["env"], "HF_HUB_OFFLINE": "0"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert whole.returncode == 0, whole.stderr[-3000:]
 
     job = sbatch(work, "slurm/train.sbatch", *args)
@@ -166,15 +249,23 @@ def test_signalled_job_requeues_and_resumes_to_the_uninterrupted_result(work):
     a, b = (json.loads((d / "summary.json").read_text()) for d in (work["root"] / "whole", run))
     for key in ("epochs_run", "best_val_acc", "best_epoch", "test_acc", "tested_checkpoint"):
         assert a[key] == b[key], key
-    wa, wb = (torch.load(d / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
-              for d in (work["root"] / "whole", run))
+    wa, wb = (
+        torch.load(d / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+        for d in (work["root"] / "whole", run)
+    )
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
 def test_offline_node_encodes_a_local_copy_and_names_the_preparing_command_for_a_hub_source(work):
     empty_cache = work["root"] / "empty_cache"
-    local = sbatch(work, "slurm/train.sbatch", f"data.source={work['data']}", f"paths.cache_dir={empty_cache}", *TRAIN,
-                   "trainer.max_epochs=1")
+    local = sbatch(
+        work,
+        "slurm/train.sbatch",
+        f"data.source={work['data']}",
+        f"paths.cache_dir={empty_cache}",
+        *TRAIN,
+        "trainer.max_epochs=1",
+    )
     hub = sbatch(work, "slurm/train.sbatch", "data.source=stanfordnlp/imdb", f"paths.cache_dir={empty_cache}", *TRAIN)
     assert wait_done(work["env"], local) == "COMPLETED", (work["jobs"] / f"imdb-{local}.out").read_text()[-3000:]
     assert "Encoding IMDB" in (work["jobs"] / f"imdb-{local}.out").read_text()  # offline is no network, not no work
@@ -190,14 +281,29 @@ def test_hard_killed_job_makes_the_launcher_fail_instead_of_waiting(work):
     """A job killed without a chance to write its result (SIGKILL, as the OOM killer does): submitit learns
     its end from sacct, and the sweep fails with the job named while the other job still completes."""
     logs = work["root"] / "killed_logs"
-    sweep = subprocess.Popen([sys.executable, "src/train.py", "-m", "launcher=local_slurm", *common(work),
-                              f"paths.log_dir={logs}", "trainer.max_epochs=1", "seed=1,2",
-                              "hydra.launcher.array_parallelism=1"],
-                             cwd=REPO, env=work["env"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sweep = subprocess.Popen(
+        [
+            sys.executable,
+            "src/train.py",
+            "-m",
+            "launcher=local_slurm",
+            *common(work),
+            f"paths.log_dir={logs}",
+            "trainer.max_epochs=1",
+            "seed=1,2",
+            "hydra.launcher.array_parallelism=1",
+        ],
+        cwd=REPO,
+        env=work["env"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.time() + 300
     while True:  # the first array task, once it runs
-        jobs = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i"], env=work["env"], capture_output=True,
-                              text=True).stdout.split()
+        jobs = subprocess.run(
+            ["squeue", "-h", "-t", "RUNNING", "-o", "%i"], env=work["env"], capture_output=True, text=True
+        ).stdout.split()
         if jobs:
             break
         assert time.time() < deadline and sweep.poll() is None, "no job started"
@@ -219,17 +325,23 @@ ARRAY_RUN = ["experiment=practicum_gru", "data.train_size=800", "seed=3"]  # the
 def uninterrupted(work) -> dict:
     """The signalled task's run without SLURM or signals (it also fills the cache that the jobs read)."""
     run = work["root"] / "uninterrupted"
-    r = subprocess.run([sys.executable, "src/train.py", f"hydra.run.dir={run}", *common(work), *ARRAY_RUN,
-                        "trainer.max_epochs=6"], cwd=REPO, env={**work["env"], "HF_HUB_OFFLINE": "0"},
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [sys.executable, "src/train.py", f"hydra.run.dir={run}", *common(work), *ARRAY_RUN, "trainer.max_epochs=6"],
+        cwd=REPO,
+        env={**work["env"], "HF_HUB_OFFLINE": "0"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     return json.loads((run / "summary.json").read_text())
 
 
 def array_task_ids(env, array: str) -> dict[str, str]:
     """``{task id: the task's own job id}`` for the array's started tasks."""
-    out = subprocess.run(["squeue", "-h", "-j", array, "-o", "%K %A %T"], env=env, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        ["squeue", "-h", "-j", array, "-o", "%K %A %T"], env=env, capture_output=True, text=True
+    ).stdout
     return {task: own for task, own, state in (line.split() for line in out.splitlines()) if state != "PENDING"}
 
 
@@ -273,9 +385,23 @@ def test_signalled_array_task_of_grid_sbatch_requeues_only_itself(work, uninterr
 
 def test_signalled_task_of_a_submitit_sweep_requeues_only_itself(work, uninterrupted):
     logs = work["root"] / "array_logs"
-    sweep = subprocess.Popen([sys.executable, "src/train.py", "-m", "launcher=local_slurm", *common(work), *ARRAY_RUN,
-                              f"paths.log_dir={logs}", "trainer.max_epochs=1,12,6"],
-                             cwd=REPO, env=work["env"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sweep = subprocess.Popen(
+        [
+            sys.executable,
+            "src/train.py",
+            "-m",
+            "launcher=local_slurm",
+            *common(work),
+            *ARRAY_RUN,
+            f"paths.log_dir={logs}",
+            "trainer.max_epochs=1,12,6",
+        ],
+        cwd=REPO,
+        env=work["env"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     env = work["env"]
     wait_for(lambda: list(logs.glob("multiruns/*/*/max_epochs=6/checkpoints/last.ckpt")), "task 2's first epoch")
     (run,) = logs.glob("multiruns/*/*/max_epochs=6")
@@ -284,12 +410,17 @@ def test_signalled_task_of_a_submitit_sweep_requeues_only_itself(work, uninterru
     assert array_task_ids(env, array).get("2") == array
     assert job_state(env, f"{array}_0") == "COMPLETED" and job_state(env, f"{array}_1") == "RUNNING"
     subprocess.run(["scancel", "--signal=USR2", f"{array}_2"], env=env, check=True)  # submitit's time-limit signal
-    wait_for(lambda: "(restart 1)" in (run / "train.log").read_text() or release_requeued(env, f"{array}_2"),
-             "task 2's restart")
+    wait_for(
+        lambda: "(restart 1)" in (run / "train.log").read_text() or release_requeued(env, f"{array}_2"),
+        "task 2's restart",
+    )
     output, _ = sweep.communicate(timeout=600)
     assert sweep.returncode == 0, output[-3000:]
-    starts = {p.name: (p / "train.log").read_text().count("Starting run in") for p in run.parent.iterdir()
-              if p.is_dir() and not p.name.startswith(".")}
+    starts = {
+        p.name: (p / "train.log").read_text().count("Starting run in")
+        for p in run.parent.iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+    }
     assert starts == {"max_epochs=1": 1, "max_epochs=12": 1, "max_epochs=6": 2}, starts
     assert f"requeueing SLURM job {array}_2;" in (run / "train.log").read_text()
     assert_same_result(json.loads((run / "summary.json").read_text()), uninterrupted)
@@ -309,11 +440,13 @@ def test_a_job_that_cannot_be_requeued_says_so_and_stops_with_its_checkpoints_in
     assert "the job was signalled and could not be requeued" in error and "submit the same command again" in error
     assert not list((run / "checkpoints").glob(".*tmp*")) and not (run / "summary.json").exists()
     import zipfile
+
     with zipfile.ZipFile(run / "checkpoints" / "last.ckpt") as z:
         assert z.testzip() is None
 
 
 # --- sweeps you can submit and leave ----------------------------------------------------------------------
+
 
 def checkout_copy(root: Path) -> Path:
     """The project's tracked files in a git repository of their own, to edit while jobs wait."""
@@ -334,18 +467,30 @@ def test_a_sweep_submitted_without_waiting_is_followed_and_resumed_running_the_s
     env = {**work["env"], "PYTHONPATH": str(copy / "src")}  # this copy's package, not the installed one
 
     def script(*args, timeout=600):
-        return subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(
+            [sys.executable, *args], cwd=copy, env=env, capture_output=True, text=True, timeout=timeout
+        )
 
-    r = script("src/train.py", "-m", "launcher=local_slurm", "hydra.launcher.wait=false", *common(work),
-               f"paths.log_dir={logs}", "trainer.max_epochs=2", "seed=1,2,3")
+    r = script(
+        "src/train.py",
+        "-m",
+        "launcher=local_slurm",
+        "hydra.launcher.wait=false",
+        *common(work),
+        f"paths.log_dir={logs}",
+        "trainer.max_epochs=2",
+        "seed=1,2,3",
+    )
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert "Not waiting (hydra.launcher.wait=false): python src/sweep.py status " in out
     (sweep,) = logs.glob("multiruns/*/*")
     manifest = json.loads((sweep / "sweep.json").read_text())
-    assert [(p["run_dir"], len(p["job_ids"])) for p in manifest["points"]] == [("seed=1", 1), ("seed=2", 1),
-                                                                               ("seed=3", 1)]
+    assert [(p["run_dir"], len(p["job_ids"])) for p in manifest["points"]] == [
+        ("seed=1", 1),
+        ("seed=2", 1),
+        ("seed=3", 1),
+    ]
     jobs = [p["job_ids"][0] for p in manifest["points"]]
     # The checkout changes while the jobs wait; they run the code as it was submitted.
     training = copy / "src" / "imdb_sentiment" / "training.py"
@@ -379,8 +524,17 @@ def test_a_sweep_submitted_without_waiting_is_followed_and_resumed_running_the_s
 
 def test_ddp_job_with_two_tasks_trains_on_the_cpu(work):
     from test_ddp import DDP_RUN, check_ddp_run
-    job = sbatch(work, "--ntasks-per-node=2", "slurm/train.sbatch", "trainer=ddp", "trainer.accelerator=cpu",
-                 f"data.source={work['data']}", f"paths.cache_dir={work['cache']}", *DDP_RUN)
+
+    job = sbatch(
+        work,
+        "--ntasks-per-node=2",
+        "slurm/train.sbatch",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        f"data.source={work['data']}",
+        f"paths.cache_dir={work['cache']}",
+        *DDP_RUN,
+    )
     log = work["jobs"] / f"imdb-{job}.out"
     assert wait_done(work["env"], job) == "COMPLETED", log.read_text()[-3000:]
     assert "DDP: 2 processes x data.batch_size 8 = global batch 16" in log.read_text()

@@ -1,4 +1,5 @@
 """Sources: Hub-layout parquet, the aclImdb folder and its tarball give the same rows; bad data is named."""
+
 import tarfile
 
 import pyarrow as pa
@@ -40,17 +41,31 @@ def write_parquet(root, train: dict, test: dict | None = None):
     return str(root)
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda p: write_parquet(p, {"review": ["a"], "label": [0]}), r"lacks column\(s\) text"),
-    (lambda p: write_parquet(p, {"text": ["a", "b"], "label": [0, 2]}), r"labels \[2\] outside \{0, 1\}"),
-    (lambda p: (p / "plain_text").mkdir() or pq.write_table(pa.table({"text": ["a"], "label": [1]}),
-                                                           p / "plain_text" / "train-0.parquet") or str(p),
-     "none for the test split"),
-    (lambda p: str(p), "no IMDB data found"),
-    (lambda p: str(p / "missing"), "no such file or folder"),
-    (lambda p: (p / "aclImdb" / "train" / "pos").mkdir(parents=True) or (p / "aclImdb" / "train" / "pos" / "1_9.txt")
-     .write_text("fine") and str(p / "aclImdb"), "aclImdb test/ split is missing"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: write_parquet(p, {"review": ["a"], "label": [0]}), r"lacks column\(s\) text"),
+        (lambda p: write_parquet(p, {"text": ["a", "b"], "label": [0, 2]}), r"labels \[2\] outside \{0, 1\}"),
+        (
+            lambda p: (
+                (p / "plain_text").mkdir()
+                or pq.write_table(pa.table({"text": ["a"], "label": [1]}), p / "plain_text" / "train-0.parquet")
+                or str(p)
+            ),
+            "none for the test split",
+        ),
+        (lambda p: str(p), "no IMDB data found"),
+        (lambda p: str(p / "missing"), "no such file or folder"),
+        (
+            lambda p: (
+                (p / "aclImdb" / "train" / "pos").mkdir(parents=True)
+                or (p / "aclImdb" / "train" / "pos" / "1_9.txt").write_text("fine")
+                and str(p / "aclImdb")
+            ),
+            "aclImdb test/ split is missing",
+        ),
+    ],
+)
 def test_bad_sources_are_named(tmp_path, make, message):
     source = make(tmp_path)
     with pytest.raises(DataSourceError, match=message) as err:
@@ -63,7 +78,11 @@ def test_unreachable_hub_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     import datasets.config
+
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf" / "datasets")
-    with pytest.raises(DataSourceError, match="no local folder of that name, and could not load it from the Hugging Face Hub.*local copy"):
+    with pytest.raises(
+        DataSourceError,
+        match="no local folder of that name, and could not load it from the Hugging Face Hub.*local copy",
+    ):
         load_raw_splits("stanfordnlp/imdb")

@@ -1,4 +1,5 @@
 """Grids: job folders named by what varies, and the launcher that runs several jobs at once."""
+
 import csv
 import json
 import subprocess
@@ -18,7 +19,10 @@ def test_job_names_drop_group_prefixes_and_excluded_keys():
 
 
 def test_job_names_keep_full_keys_where_short_ones_would_collide():
-    assert job_dirname(["model.dropout=0.2", "data.dropout=0.1", "seed=1"], []) == "data.dropout=0.1,model.dropout=0.2,seed=1"
+    assert (
+        job_dirname(["model.dropout=0.2", "data.dropout=0.1", "seed=1"], [])
+        == "data.dropout=0.1,model.dropout=0.2,seed=1"
+    )
 
 
 def test_job_names_never_nest_folders_and_are_never_empty():
@@ -27,8 +31,10 @@ def test_job_names_never_nest_folders_and_are_never_empty():
 
 
 def test_varying_keys_come_from_the_command_line_and_the_presets_grids():
-    keys = varying_keys(["data.batch_size=16,32", "seed=range(1,4)", "trainer.accelerator=cpu", "model=gru"],
-                        {"trainer.max_epochs": "2,5", "data.maxlen": "200"})
+    keys = varying_keys(
+        ["data.batch_size=16,32", "seed=range(1,4)", "trainer.accelerator=cpu", "model=gru"],
+        {"trainer.max_epochs": "2,5", "data.maxlen": "200"},
+    )
     assert keys == {"data.batch_size", "seed", "trainer.max_epochs"}
 
 
@@ -39,8 +45,10 @@ def test_a_key_that_varies_is_named_even_if_the_exclude_list_names_it():
     task = ["experiment=practicum_gru,practicum_stacked", "seed=1,2", "data.source=/d", "trainer.accelerator=cpu"]
     exclude = exclude_keys_for(task, CONFIGURED, varying_keys(task, None))
     assert "experiment" not in exclude and "trainer.accelerator" in exclude and "data.source" in exclude
-    assert job_dirname(["experiment=practicum_gru", "seed=1", "data.source=/d", "trainer.accelerator=cpu"],
-                       exclude) == "experiment=practicum_gru,seed=1"
+    assert (
+        job_dirname(["experiment=practicum_gru", "seed=1", "data.source=/d", "trainer.accelerator=cpu"], exclude)
+        == "experiment=practicum_gru,seed=1"
+    )
     task = ["data.source=/copies/a/imdb,/copies/b/imdb", "seed=1"]
     exclude = exclude_keys_for(task, CONFIGURED, varying_keys(task, None))
     assert job_dirname(["data.source=/copies/a/imdb", "seed=1"], exclude) == "source=_copies_a_imdb"
@@ -49,16 +57,25 @@ def test_a_key_that_varies_is_named_even_if_the_exclude_list_names_it():
 
 def test_folders_that_would_collide_are_refused_naming_both_jobs():
     jobs = [["data.source=/d/a_b"], ["data.source=/d/a/b"]]
-    with pytest.raises(UserError, match=r"jobs 'data.source=/d/a_b' and 'data.source=/d/a/b' would share the folder "
-                                        r"source=_d_a_b"):
+    with pytest.raises(
+        UserError,
+        match=r"jobs 'data.source=/d/a_b' and 'data.source=/d/a/b' would share the folder "
+        r"source=_d_a_b",
+    ):
         check_distinct(jobs, [job_dirname(j, []) for j in jobs])
 
 
 def test_grid_file_lines_are_named_by_what_differs_between_them():
-    lines = ["experiment=practicum_gru seed=1 trainer.max_epochs=2", "experiment=practicum_gru seed=2 trainer.max_epochs=2",
-             "experiment=practicum_stacked seed=1 trainer.max_epochs=2"]
-    assert grid_names(lines) == ["experiment=practicum_gru,seed=1", "experiment=practicum_gru,seed=2",
-                                 "experiment=practicum_stacked,seed=1"]
+    lines = [
+        "experiment=practicum_gru seed=1 trainer.max_epochs=2",
+        "experiment=practicum_gru seed=2 trainer.max_epochs=2",
+        "experiment=practicum_stacked seed=1 trainer.max_epochs=2",
+    ]
+    assert grid_names(lines) == [
+        "experiment=practicum_gru,seed=1",
+        "experiment=practicum_gru,seed=2",
+        "experiment=practicum_stacked,seed=1",
+    ]
     assert grid_names(["data.batch_size=8", "data.batch_size=16 seed=2"]) == ["batch_size=8", "batch_size=16,seed=2"]
     assert grid_names(["model=gru seed=3"]) == ["model=gru,seed=3"]  # one line: everything it sets
     with pytest.raises(UserError, match="grid file: jobs 'seed=1' and 'seed=1' would share the folder default"):
@@ -66,14 +83,28 @@ def test_grid_file_lines_are_named_by_what_differs_between_them():
 
 
 def run_grid(tmp_path, *args, timeout=900):
-    cmd = [sys.executable, "src/train.py", "-m", f"paths.log_dir={tmp_path}/logs", f"paths.cache_dir={tmp_path}/cache",
-           "trainer.accelerator=cpu", *args]
+    cmd = [
+        sys.executable,
+        "src/train.py",
+        "-m",
+        f"paths.log_dir={tmp_path}/logs",
+        f"paths.cache_dir={tmp_path}/cache",
+        "trainer.accelerator=cpu",
+        *args,
+    ]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 
 def test_local_parallel_launcher_runs_a_grid_concurrently(tmp_path, tiny_imdb):
-    r = run_grid(tmp_path, "launcher=local", f"data.source={tiny_imdb}", "debug=fast", "data.maxlen=40",
-                 "model=gru", "seed=1,2,3")
+    r = run_grid(
+        tmp_path,
+        "launcher=local",
+        f"data.source={tiny_imdb}",
+        "debug=fast",
+        "data.maxlen=40",
+        "model=gru",
+        "seed=1,2,3",
+    )
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert "Launching 3 jobs locally, up to 2 at a time (CPU)" in out
@@ -82,15 +113,24 @@ def test_local_parallel_launcher_runs_a_grid_concurrently(tmp_path, tiny_imdb):
     seeds = [json.loads((sweep / f"seed={s}" / "summary.json").read_text())["seed"] for s in (1, 2, 3)]
     assert seeds == [1, 2, 3]
     # Two ran at once: the launcher started #0 and #1 before either finished, and #2 only when a slot was free.
-    events = [line.split("] ", 1)[-1] for line in r.stdout.splitlines() if " started (pid " in line or " finished (" in line]
+    events = [
+        line.split("] ", 1)[-1] for line in r.stdout.splitlines() if " started (pid " in line or " finished (" in line
+    ]
     order = [e.split(" ")[0] + (" started" if "started" in e else " finished") for e in events]
     assert set(order[:2]) == {"#0 started", "#1 started"}, order
     assert order.index("#2 started") > min(order.index("#0 finished"), order.index("#1 finished")), order
 
 
 def test_local_parallel_launcher_reports_a_failed_job_and_finishes_the_others(tmp_path, tiny_imdb):
-    r = run_grid(tmp_path, "launcher=local", f"data.source={tiny_imdb}", "debug=fast", "data.maxlen=40",
-                 "model=gru", "data.batch_size=8,0")
+    r = run_grid(
+        tmp_path,
+        "launcher=local",
+        f"data.source={tiny_imdb}",
+        "debug=fast",
+        "data.maxlen=40",
+        "model=gru",
+        "data.batch_size=8,0",
+    )
     out = r.stdout + r.stderr
     assert r.returncode != 0
     assert "error: data.batch_size=0: must be a positive integer" in out
@@ -101,13 +141,25 @@ def test_local_parallel_launcher_reports_a_failed_job_and_finishes_the_others(tm
 
 
 def test_a_sweep_over_presets_gives_each_run_its_own_folder_and_report_group(tmp_path, tiny_imdb):
-    r = run_grid(tmp_path, "launcher=local", f"data.source={tiny_imdb}", "data.maxlen=30", "trainer.max_epochs=1",
-                 "callbacks.progress_bar.refresh_rate=0", "experiment=practicum_gru,practicum_stacked", "seed=1,2")
+    r = run_grid(
+        tmp_path,
+        "launcher=local",
+        f"data.source={tiny_imdb}",
+        "data.maxlen=30",
+        "trainer.max_epochs=1",
+        "callbacks.progress_bar.refresh_rate=0",
+        "experiment=practicum_gru,practicum_stacked",
+        "seed=1,2",
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     (sweep,) = (tmp_path / "logs" / "multiruns").glob("*/*")
     names = sorted(p.name for p in sweep.iterdir() if p.is_dir())
-    assert names == ["experiment=practicum_gru,seed=1", "experiment=practicum_gru,seed=2",
-                     "experiment=practicum_stacked,seed=1", "experiment=practicum_stacked,seed=2"]
+    assert names == [
+        "experiment=practicum_gru,seed=1",
+        "experiment=practicum_gru,seed=2",
+        "experiment=practicum_stacked,seed=1",
+        "experiment=practicum_stacked,seed=2",
+    ]
     for name in names:
         summary = json.loads((sweep / name / "summary.json").read_text())
         assert f"experiment={summary['experiment']},seed={summary['seed']}" == name
@@ -119,13 +171,17 @@ def test_a_sweep_over_presets_gives_each_run_its_own_folder_and_report_group(tmp
     assert [int(r["n"]) for r in csv.DictReader((sweep / "groups.csv").open())] == [2, 2]
     # A local sweep has no SLURM view: sweep.py reads its points from multirun.yaml and its run folders.
     (sweep / names[1] / "summary.json").unlink()  # as if killed after its last checkpoint
-    status = subprocess.run([sys.executable, "src/sweep.py", "status", str(sweep)], cwd=REPO, capture_output=True,
-                            text=True)
+    status = subprocess.run(
+        [sys.executable, "src/sweep.py", "status", str(sweep)], cwd=REPO, capture_output=True, text=True
+    )
     assert status.returncode == 0, status.stderr
     assert status.stdout.splitlines()[-1] == "4 points: 3 done, 1 incomplete", status.stdout
-    resume = subprocess.run([sys.executable, "src/sweep.py", "resume", str(sweep)], cwd=REPO, capture_output=True,
-                            text=True, timeout=900)
-    assert resume.returncode == 0 and "Resubmitting 1 point(s)" in resume.stdout, (resume.stdout + resume.stderr)[-3000:]
+    resume = subprocess.run(
+        [sys.executable, "src/sweep.py", "resume", str(sweep)], cwd=REPO, capture_output=True, text=True, timeout=900
+    )
+    assert resume.returncode == 0 and "Resubmitting 1 point(s)" in resume.stdout, (resume.stdout + resume.stderr)[
+        -3000:
+    ]
     assert "Resuming from" in (sweep / names[1] / "train.log").read_text()
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == names  # into its own folder, no new one
     assert json.loads((sweep / names[1] / "summary.json").read_text())["seed"] == 2

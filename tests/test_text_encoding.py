@@ -1,4 +1,5 @@
 """Tokenizers: Keras-like word ids fitted on train only, and the subword vocabulary."""
+
 import numpy as np
 
 from imdb_sentiment.data.text_encoding import PAD_ID, START_ID, UNK_ID, encode, fit_tokenizer
@@ -60,10 +61,41 @@ def test_start_token_opens_every_review_like_keras_start_char():
     assert r.truncate(4, "pre").to_lists() == [[tok.token_to_id("dull")] * 4]  # pre-truncation drops it, as in Keras
 
 
-ODD = ["a_'b", "_'a", "rock''n'roll", "'quoted'", "don't", "a'b'c", "a' 'b", "x'", "'", "''", "<br/>x<BR />y<br  />",
-       "Ｆｕｌｌｗｉｄｔｈ", "ﬁne ﬃ", "ΣΑΣ ΟΔΟΣ", "İstanbul", "ß straße", "ǅ ǈ Ǌ", "x\u00a0y", "a\u2028b\u0085c",
-       "tab\tnew\nline", "e\u0301", "١٢٣ arabic", "naïve café", "日本語のテキスト", "emoji 😀 ok", "½ ² ⅷ",
-       "a\u200bb", "\x00ctl\x1f", "", "   ", "<b>bold</b> &amp; <i>it</i>", "e-mail: x@y.com, 10/10!!!", "K Å"]
+ODD = [
+    "a_'b",
+    "_'a",
+    "rock''n'roll",
+    "'quoted'",
+    "don't",
+    "a'b'c",
+    "a' 'b",
+    "x'",
+    "'",
+    "''",
+    "<br/>x<BR />y<br  />",
+    "Ｆｕｌｌｗｉｄｔｈ",
+    "ﬁne ﬃ",
+    "ΣΑΣ ΟΔΟΣ",
+    "İstanbul",
+    "ß straße",
+    "ǅ ǈ Ǌ",
+    "x\u00a0y",
+    "a\u2028b\u0085c",
+    "tab\tnew\nline",
+    "e\u0301",
+    "١٢٣ arabic",
+    "naïve café",
+    "日本語のテキスト",
+    "emoji 😀 ok",
+    "½ ² ⅷ",
+    "a\u200bb",
+    "\x00ctl\x1f",
+    "",
+    "   ",
+    "<b>bold</b> &amp; <i>it</i>",
+    "e-mail: x@y.com, 10/10!!!",
+    "K Å",
+]
 
 
 def hugging_face_word_tokenizer(texts, vocab_size, start_token):
@@ -71,9 +103,12 @@ def hugging_face_word_tokenizer(texts, vocab_size, start_token):
     from tokenizers import processors
 
     from imdb_sentiment.data.text_encoding import START, new_tokenizer
+
     tok, trainer_cls = new_tokenizer("word")
     specials = ["[PAD]", "[UNK]", START] if start_token else ["[PAD]", "[UNK]"]
-    tok.train_from_iterator(texts, trainer=trainer_cls(vocab_size=vocab_size, special_tokens=specials, show_progress=False))
+    tok.train_from_iterator(
+        texts, trainer=trainer_cls(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
+    )
     if start_token:
         tok.post_processor = processors.TemplateProcessing(single=f"{START} $A", special_tokens=[(START, START_ID)])
     return tok
@@ -86,4 +121,6 @@ def test_word_path_matches_hugging_face_on_odd_text():
         ours, ref = fit_tokenizer("word", 60, texts, start_token), hugging_face_word_tokenizer(texts, 60, start_token)
         assert ours.get_vocab() == ref.get_vocab()
         assert encode(ours, ODD).to_lists() == [e.ids for e in ref.encode_batch(ODD)]
-        assert [e.ids for e in ours.encode_batch(ODD)] == [e.ids for e in ref.encode_batch(ODD)]  # as saved in checkpoints
+        assert [e.ids for e in ours.encode_batch(ODD)] == [
+            e.ids for e in ref.encode_batch(ODD)
+        ]  # as saved in checkpoints

@@ -1,4 +1,5 @@
 """The LightningModule's metric and the Keras-style optimizers, checked against hand-computed values."""
+
 import math
 
 import torch
@@ -57,8 +58,9 @@ def test_lazy_adam_moves_only_touched_rows_like_sparse_adam():
     # Row 2 was seen in the first batch only; dense Adam keeps moving it on momentum, LazyAdam does not.
     after_first = _embedding_steps(LazyAdam, True, batches[:1])
     assert torch.equal(ours[2], after_first[2]) and torch.equal(ours[[0, 4, 5]], after_first[[0, 4, 5]])
-    assert not torch.equal(_embedding_steps(torch.optim.Adam, False, batches)[2],
-                           _embedding_steps(torch.optim.Adam, False, batches[:1])[2])
+    assert not torch.equal(
+        _embedding_steps(torch.optim.Adam, False, batches)[2], _embedding_steps(torch.optim.Adam, False, batches[:1])[2]
+    )
 
 
 def test_lazy_adam_on_dense_gradients_is_keras_adam():
@@ -69,7 +71,7 @@ def test_lazy_adam_on_dense_gradients_is_keras_adam():
         w.grad = g.clone()
         opt.step()
         m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
-        expected = expected - 0.1 * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (v.sqrt() + 1e-7)
+        expected = expected - 0.1 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (v.sqrt() + 1e-7)
     assert torch.allclose(w.detach(), expected, atol=1e-6)
 
 
@@ -77,10 +79,15 @@ def test_peak_rss_is_this_process_not_a_larger_parent():
     """summary.json's peak_rss_mib: a run started by a process that once held 400 MiB reports its own peak."""
     import subprocess
     import sys
-    child = ("import resource; from imdb_sentiment.run.memory import peak_rss_mib; "
-             "print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
-    parent = (f"import subprocess, sys; big = bytearray(400 * 2**20); big[::4096] = b'x' * len(big[::4096]); "
-              f"subprocess.run([sys.executable, '-c', {child!r}])")
+
+    child = (
+        "import resource; from imdb_sentiment.run.memory import peak_rss_mib; "
+        "print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)"
+    )
+    parent = (
+        f"import subprocess, sys; big = bytearray(400 * 2**20); big[::4096] = b'x' * len(big[::4096]); "
+        f"subprocess.run([sys.executable, '-c', {child!r}])"
+    )
     out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=True).stdout
     ours, inherited = map(int, out.split())
     assert ours < 100 and inherited >= 400, out  # ru_maxrss alone would report the parent's 400 MiB

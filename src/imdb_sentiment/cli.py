@@ -1,4 +1,5 @@
 """What every entry point shares: user errors become one line on stderr and a non-zero exit."""
+
 from __future__ import annotations
 
 import errno
@@ -24,13 +25,16 @@ def run_task(task: Callable, *args):
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             raise
         where = f" writing {exc.filename}" if exc.filename else ""
-        print(f"error: {exc.strerror}{where}: make room, or point paths.log_dir / paths.cache_dir at a disk that has it",
-              file=sys.stderr)
+        print(
+            f"error: {exc.strerror}{where}: make room, or point paths.log_dir / paths.cache_dir at a disk that has it",
+            file=sys.stderr,
+        )
         sys.exit(EXIT_USER_ERROR)
 
 
-def parse_assignments(argv: list[str], usage: str, keys: tuple[str, ...], repeatable: tuple[str, ...] = (),
-                      prefixes: tuple[str, ...] = ()) -> dict:
+def parse_assignments(
+    argv: list[str], usage: str, keys: tuple[str, ...], repeatable: tuple[str, ...] = (), prefixes: tuple[str, ...] = ()
+) -> dict:
     """``key=value`` arguments, split at the first ``=`` and taken as they are.
 
     Unlike Hydra's override grammar, no quoting rules: review text with commas and apostrophes,

@@ -1,4 +1,5 @@
 """Several jobs of a grid at once on one machine: small runs sharing a GPU, or one job per GPU."""
+
 from __future__ import annotations
 
 import logging
@@ -21,6 +22,7 @@ def visible_gpus() -> list[str]:
         return [g for g in listed.split(",") if g.strip() and g.strip() != "-1"]
     try:
         import torch
+
         return [str(i) for i in range(torch.cuda.device_count())]
     except Exception:
         return []
@@ -31,7 +33,12 @@ class LocalParallelLauncher(Launcher):
 
     def __init__(self, jobs_per_gpu: int, gpus: int | None, cpu_jobs: int, threads_per_job: int | None):
         # No defaults here: configs/hydra/launcher/local_parallel.yaml is their one home.
-        self.jobs_per_gpu, self.gpus, self.cpu_jobs, self.threads_per_job = jobs_per_gpu, gpus, cpu_jobs, threads_per_job
+        self.jobs_per_gpu, self.gpus, self.cpu_jobs, self.threads_per_job = (
+            jobs_per_gpu,
+            gpus,
+            cpu_jobs,
+            threads_per_job,
+        )
         self.config = self.hydra_context = self.task_function = None
 
     def setup(self, *, hydra_context, task_function, config) -> None:
@@ -40,8 +47,11 @@ class LocalParallelLauncher(Launcher):
     def slots(self) -> list[dict]:
         """One environment per concurrent job."""
         gpus = visible_gpus()[: self.gpus] if self.gpus is not None else visible_gpus()
-        envs = ([{"CUDA_VISIBLE_DEVICES": g} for _ in range(self.jobs_per_gpu) for g in gpus] if gpus
-                else [{} for _ in range(self.cpu_jobs)])
+        envs = (
+            [{"CUDA_VISIBLE_DEVICES": g} for _ in range(self.jobs_per_gpu) for g in gpus]
+            if gpus
+            else [{} for _ in range(self.cpu_jobs)]
+        )
         threads = self.threads_per_job or max(1, (os.cpu_count() or 1) // len(envs))
         for env in envs:  # concurrent jobs split the cores instead of each taking all of them
             env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
@@ -52,8 +62,11 @@ class LocalParallelLauncher(Launcher):
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
         slots = self.slots()
-        where = (f"{len(slots) // self.jobs_per_gpu} GPU(s), {self.jobs_per_gpu} per GPU"
-                 if "CUDA_VISIBLE_DEVICES" in slots[0] else "CPU")
+        where = (
+            f"{len(slots) // self.jobs_per_gpu} GPU(s), {self.jobs_per_gpu} per GPU"
+            if "CUDA_VISIBLE_DEVICES" in slots[0]
+            else "CPU"
+        )
         log.info(f"Launching {len(job_overrides)} jobs locally, up to {len(slots)} at a time ({where})")
         jobs = []
         for i, overrides in enumerate(job_overrides):

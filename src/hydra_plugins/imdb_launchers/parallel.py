@@ -8,6 +8,7 @@ own launchers do, and sends each ``JobReturn`` back. Reusing the worker pays the
 cached GPU memory back and resets its peak-memory counters, so each summary reports its own
 job. A worker that dies (a crash, a kill) fails its job, and the slot starts a new worker.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,13 @@ def _worker(state: bytes, env: dict, conn) -> None:
             with open_dict(sweep_config.hydra.job):
                 sweep_config.hydra.job.id = job_id
                 sweep_config.hydra.job.num = idx
-            ret = run_job(hydra_context=hydra_context, task_function=task_function, config=sweep_config,
-                          job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
+            ret = run_job(
+                hydra_context=hydra_context,
+                task_function=task_function,
+                config=sweep_config,
+                job_dir_key="hydra.sweep.dir",
+                job_subdir_key="hydra.sweep.subdir",
+            )
         except SystemExit as exc:  # a user error: its one line is printed already
             ret = _failed(idx, overrides, exc.code)
         conn.send(cloudpickle.dumps(ret))
@@ -64,13 +70,15 @@ def _fresh_job_state(singletons) -> None:
 
 
 def _failed(idx: int, overrides: Sequence[str], exitcode) -> JobReturn:
-    error = RuntimeError(f"job #{idx} ({' '.join(overrides)}) exited with code {exitcode}; "
-                         "its own error is printed above")
+    error = RuntimeError(
+        f"job #{idx} ({' '.join(overrides)}) exited with code {exitcode}; its own error is printed above"
+    )
     return JobReturn(overrides=list(overrides), status=JobStatus.FAILED, _return_value=error)
 
 
-def run_parallel(state: bytes, jobs: Sequence[tuple[int, Sequence[str]]], slots: Sequence[dict],
-                 job_id_prefix: str = "") -> list[JobReturn]:
+def run_parallel(
+    state: bytes, jobs: Sequence[tuple[int, Sequence[str]]], slots: Sequence[dict], job_id_prefix: str = ""
+) -> list[JobReturn]:
     """Run ``jobs`` (index, overrides), ``len(slots)`` at a time; slot ``k``'s jobs get ``slots[k]`` in their env."""
     ctx = mp.get_context("spawn")
     todo: queue.Queue = queue.Queue()

@@ -1,5 +1,6 @@
 """SLURM through submitit: hydra-submitit-launcher's launcher, submitting from a clean environment,
 optionally packing several grid points into one allocation (``runs_per_job``)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,9 +28,12 @@ _KEEP = ("SLURM_CONF",)
 def outside_allocation():
     """Hide the current job's SLURM_*/SBATCH_*/rank variables while submitting from inside an allocation,
     so that child jobs do not inherit its node list, task counts or memory."""
-    names = [k for k in os.environ if (k.startswith(("SLURM_", "SLURMD_", "SRUN_", "SBATCH_", "SUBMITIT_"))
-                                       and k not in _KEEP)
-             or k in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")]
+    names = [
+        k
+        for k in os.environ
+        if (k.startswith(("SLURM_", "SLURMD_", "SRUN_", "SBATCH_", "SUBMITIT_")) and k not in _KEEP)
+        or k in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
+    ]
     saved = {k: os.environ.pop(k) for k in names}
     try:
         yield
@@ -50,6 +54,7 @@ class PackedRuns:
         from imdb_sentiment.run.requeue import (
             PACKED_ENV,  # here: Lightning is imported in the job, not at plugin discovery
         )
+
         # PACKED_ENV: the runs leave requeueing to submitit's handler in this process, which requeues the job once.
         env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), PACKED_ENV: "1"}
         return run_parallel(self.state, jobs, [dict(env) for _ in jobs], job_id_prefix=f"{job_id}_")
@@ -57,6 +62,7 @@ class PackedRuns:
     def checkpoint(self, *args, **kwargs):
         """Preempted or timed out: submitit requeues the same runs; each resumes from its last.ckpt."""
         import submitit
+
         return submitit.helpers.DelayedSubmission(self, *args, **kwargs)
 
 
@@ -100,9 +106,13 @@ class SlurmLauncher(SubmititSlurmLauncher):
     def _executor(self):
         """submitit's executor with this launcher's parameters, as the parent class sets it up."""
         import submitit
+
         params = dict(self.params)
-        executor = submitit.AutoExecutor(cluster=self._EXECUTOR, folder=params.pop("submitit_folder"),
-                                         slurm_max_num_timeout=params.pop("max_num_timeout"))
+        executor = submitit.AutoExecutor(
+            cluster=self._EXECUTOR,
+            folder=params.pop("submitit_folder"),
+            slurm_max_num_timeout=params.pop("max_num_timeout"),
+        )
         base = set(OmegaConf.structured(BaseQueueConf).keys())
         executor.update_parameters(**{k if k in base else f"{self._EXECUTOR}_{k}": v for k, v in params.items()})
         return executor
@@ -116,10 +126,11 @@ class SlurmLauncher(SubmititSlurmLauncher):
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
         if self.runs_per_job <= 1:
             state = Singleton.get_state()
-            submitted = executor.map_array(self, *zip(*[(o, "hydra.sweep.dir", i, f"job_id_for_{i}", state)
-                                                       for i, o in jobs]))
+            submitted = executor.map_array(
+                self, *zip(*[(o, "hydra.sweep.dir", i, f"job_id_for_{i}", state) for i, o in jobs])
+            )
             return submitted, [j.job_id for j in submitted]
-        groups = [jobs[i:i + self.runs_per_job] for i in range(0, len(jobs), self.runs_per_job)]
+        groups = [jobs[i : i + self.runs_per_job] for i in range(0, len(jobs), self.runs_per_job)]
         log.info(f"{len(jobs)} runs packed into {len(groups)} jobs, up to {self.runs_per_job} per job")
         packed = PackedRuns(pack_state(self.hydra_context, self.config, self.task_function))
         submitted = executor.map_array(packed, groups)

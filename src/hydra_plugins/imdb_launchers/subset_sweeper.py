@@ -1,5 +1,6 @@
 """Hydra's basic grid, of which only some points run: ``sweep.py resume`` reruns the unfinished points of a sweep
 with the sweep's own command line, so every point keeps its overrides and its folder."""
+
 from __future__ import annotations
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -14,6 +15,7 @@ class SubsetSweeper(BasicSweeper):
 
     def split_arguments(self, overrides, max_batch_size):  # BasicSweeper.sweep calls it to make its batches
         from imdb_sentiment.config.sweep_naming import job_dirname, sweep_exclude_keys
+
         exclude = sweep_exclude_keys(self.config)
         jobs = [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
         return [[job for job in jobs if job_dirname(job, exclude) in self.only]]

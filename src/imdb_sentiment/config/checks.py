@@ -2,6 +2,7 @@
 
 Each problem is reported as one ``ConfigError``: the key, the value and what is allowed.
 """
+
 from __future__ import annotations
 
 from hydra.utils import get_class
@@ -83,14 +84,18 @@ def _check_model(cfg: DictConfig) -> None:
     except Exception as exc:
         raise ConfigError("model._target_", cfg.model.get("_target_"), "must name an importable model class") from exc
     if getattr(cls, "requires_fixed_length", False) and cfg.data.pad_mode != "fixed":
-        raise ConfigError("data.pad_mode", cfg.data.pad_mode,
-                          f"{cls.__name__} flattens a fixed number of positions: it needs data.pad_mode=fixed")
+        raise ConfigError(
+            "data.pad_mode",
+            cfg.data.pad_mode,
+            f"{cls.__name__} flattens a fixed number of positions: it needs data.pad_mode=fixed",
+        )
     for key in ("embed_dim", "hidden_size", "num_layers"):
         if key in cfg.model:
             _positive_int(cfg, f"model.{key}")
     if "buckets" in cfg.model:
         _positive_int(cfg, "model.buckets", minimum=0)
     from imdb_sentiment.models.architectures import CELLS, POOLINGS
+
     if "cell" in cfg.model:
         _choice("model.cell", cfg.model.cell, tuple(CELLS))
     if "pooling" in cfg.model:
@@ -111,17 +116,28 @@ def _check_sparse_gradients(cfg: DictConfig) -> None:
     """A sparse embedding gradient is refused by Adam and RMSprop, and by gradient-norm clipping."""
     target = cfg.optimizer.get("_target_")
     if target not in SPARSE_OPTIMIZERS:
-        raise ConfigError("optimizer._target_", target, "cannot take model.sparse=true's sparse gradients; use "
-                          "optimizer=lazy_adam (or " + " / ".join(SPARSE_OPTIMIZERS[1:]) + "), or model.sparse=false")
+        raise ConfigError(
+            "optimizer._target_",
+            target,
+            "cannot take model.sparse=true's sparse gradients; use "
+            "optimizer=lazy_adam (or " + " / ".join(SPARSE_OPTIMIZERS[1:]) + "), or model.sparse=false",
+        )
     clip = cfg.trainer.get("gradient_clip_val")
     if clip:
-        raise ConfigError("trainer.gradient_clip_val", clip, "must be null with model.sparse=true (PyTorch cannot "
-                          "take the norm of a sparse gradient)")
+        raise ConfigError(
+            "trainer.gradient_clip_val",
+            clip,
+            "must be null with model.sparse=true (PyTorch cannot take the norm of a sparse gradient)",
+        )
 
 
 def _check_strategy(trainer: DictConfig) -> None:
     strategy, devices, nodes = str(trainer.get("strategy") or ""), trainer.get("devices"), trainer.get("num_nodes", 1)
     if strategy.startswith("ddp") and _is_int(devices) and _is_int(nodes) and devices * nodes == 1:
-        raise ConfigError("trainer.strategy", strategy, "needs more than one process, and trainer.devices x "
-                          "trainer.num_nodes is 1 (inside SLURM both come from the job); leave out trainer=ddp "
-                          "to train on one device")
+        raise ConfigError(
+            "trainer.strategy",
+            strategy,
+            "needs more than one process, and trainer.devices x "
+            "trainer.num_nodes is 1 (inside SLURM both come from the job); leave out trainer=ddp "
+            "to train on one device",
+        )

@@ -6,6 +6,7 @@ a key none of them has, raises one ``ConfigError`` with the nearest existing key
 cannot judge (flags that change the config source, syntax errors) is left to Hydra. An unknown
 option of a config group (``model=transformer``) is answered here too, in the same one-line form.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -64,8 +65,11 @@ def check_override_keys(config_dir: str | Path, config_name: str, argv: list[str
             known = sorted(set().union(*(_dotted_keys(cfg) for cfg in configs)))
             close = difflib.get_close_matches(o.key_or_group, known, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]}? " if close else ""
-            raise ConfigError(o.key_or_group, o.input_line.partition("=")[2],
-                              f"no such key in the config; {hint}(+{o.key_or_group}=... adds a new key)")
+            raise ConfigError(
+                o.key_or_group,
+                o.input_line.partition("=")[2],
+                f"no such key in the config; {hint}(+{o.key_or_group}=... adds a new key)",
+            )
 
 
 def _compose(config_dir: Path, config_name: str, overrides: list[str]) -> DictConfig:

@@ -8,6 +8,7 @@ every job of the sweep (local or on SLURM) is composed with. A key that varies i
 one the config's exclude list names (``experiment``, ``data.source``, ...): two presets swept over the
 same seeds must not share folders. Before any job starts the sweep's folders are checked to be distinct.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -61,8 +62,11 @@ def exclude_keys_for(task_overrides, configured_exclude, varying) -> list[str]:
     With nothing varying, every override stays in the name."""
     if not varying:
         return [k for k in configured_exclude]
-    shared = [o.key_or_group for o in OverridesParser.create().parse_overrides(list(task_overrides))
-              if o.key_or_group not in varying]
+    shared = [
+        o.key_or_group
+        for o in OverridesParser.create().parse_overrides(list(task_overrides))
+        if o.key_or_group not in varying
+    ]
     return [k for k in configured_exclude if k not in varying] + [k for k in shared if k not in configured_exclude]
 
 
@@ -72,8 +76,10 @@ def check_distinct(job_overrides: Sequence[Sequence[str]], names: Sequence[str],
     for i, name in enumerate(names):
         if name in first:
             a, b = (" ".join(job_overrides[j]) for j in (first[name], i))
-            raise UserError(f"{what}: jobs '{a}' and '{b}' would share the folder {name}; make them differ in "
-                            "more than '/' (a folder name turns it into '_')")
+            raise UserError(
+                f"{what}: jobs '{a}' and '{b}' would share the folder {name}; make them differ in "
+                "more than '/' (a folder name turns it into '_')"
+            )
         first[name] = i
 
 
@@ -121,6 +127,7 @@ def sweep_jobs(config: DictConfig) -> list[list[str]] | None:
         return None
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.global_hydra import GlobalHydra
+
     params = [f"{k}={v}" for k, v in (config.hydra.sweeper.get("params") or {}).items()]
     loader = GlobalHydra.instance().config_loader() if GlobalHydra.instance().is_initialized() else None
     parsed = OverridesParser.create(config_loader=loader).parse_overrides([*params, *config.hydra.overrides.task])

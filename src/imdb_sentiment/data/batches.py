@@ -3,6 +3,7 @@
 The DataLoader gets a sampler of index batches and ``batch_size=None``, so each fetch is one
 fancy-indexing call on the whole split, which is what keeps Lightning close to a bare loop.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,8 +18,10 @@ from imdb_sentiment.data.ragged import Ragged
 
 def _batch_rows(rows):
     if isinstance(rows, Integral):
-        raise TypeError("these datasets are indexed by whole batches of rows; a sampler yielded a single index "
-                        "(Trainer options that replace the sampler, such as overfit_batches, are not supported)")
+        raise TypeError(
+            "these datasets are indexed by whole batches of rows; a sampler yielded a single index "
+            "(Trainer options that replace the sampler, such as overfit_batches, are not supported)"
+        )
     return rows
 
 
@@ -76,8 +79,17 @@ class IndexBatches(Sampler):
     batches, and a rank may get one batch fewer.
     """
 
-    def __init__(self, lengths: np.ndarray, batch_size: int, shuffle: bool, bucket: bool = False, seed: int = 0,
-                 epoch_fn: Callable[[], int] | None = None, rank: int = 0, world: int = 1):
+    def __init__(
+        self,
+        lengths: np.ndarray,
+        batch_size: int,
+        shuffle: bool,
+        bucket: bool = False,
+        seed: int = 0,
+        epoch_fn: Callable[[], int] | None = None,
+        rank: int = 0,
+        world: int = 1,
+    ):
         self.lengths, self.batch_size, self.shuffle, self.bucket = lengths, batch_size, shuffle, bucket
         self.seed, self.epoch, self.epoch_fn = seed, 0, epoch_fn
         self.rank, self.world, self.even = rank, world, shuffle and world > 1
@@ -100,9 +112,13 @@ class IndexBatches(Sampler):
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         if self.bucket:
             window = bs * 50
-            order = np.concatenate([chunk[np.argsort(self.lengths[chunk], kind="stable")]
-                                    for chunk in np.split(order, range(window, n, window))])
-        batches = np.array_split(order, self._count()) if self.even else [order[i:i + bs] for i in range(0, n, bs)]
+            order = np.concatenate(
+                [
+                    chunk[np.argsort(self.lengths[chunk], kind="stable")]
+                    for chunk in np.split(order, range(window, n, window))
+                ]
+            )
+        batches = np.array_split(order, self._count()) if self.even else [order[i : i + bs] for i in range(0, n, bs)]
         if self.bucket and self.shuffle:
             batches = [batches[i] for i in rng.permutation(len(batches))]
-        return iter(batches[self.rank::self.world])
+        return iter(batches[self.rank :: self.world])

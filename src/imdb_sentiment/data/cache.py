@@ -8,6 +8,7 @@ match it (a disk that lost data, a hand-edited file) is set aside with a warning
 Processes that miss the same entry at once (a grid starting on a shared filesystem) take turns
 through a lock file (``cache_lock.py``): one encodes, the others wait and then read its entry.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,13 +43,20 @@ class CacheMissError(UserError):
 def entry_name(spec: dict) -> str:
     """A folder name that shows the main keyed values and hashes all of them."""
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
-    readable = "{tokenizer}{vocab_size}-len{maxlen}{truncating}-val{val_split}-n{train_size}_{test_size}-s{split_seed}".format(**spec)
+    readable = (
+        "{tokenizer}{vocab_size}-len{maxlen}{truncating}-val{val_split}-n{train_size}_{test_size}-s{split_seed}".format(
+            **spec
+        )
+    )
     return f"{readable}-{digest}"
 
 
-def load_or_build(cache_dir: str | os.PathLike, spec: dict,
-                  build: Callable[[], tuple[dict[str, tuple[Ragged, np.ndarray]], Tokenizer]],
-                  may_build: bool = True) -> Path:
+def load_or_build(
+    cache_dir: str | os.PathLike,
+    spec: dict,
+    build: Callable[[], tuple[dict[str, tuple[Ragged, np.ndarray]], Tokenizer]],
+    may_build: bool = True,
+) -> Path:
     """The entry for ``spec``, built with ``build()`` if it is not cached yet and ``may_build``."""
     root = Path(cache_dir).expanduser()
     final = root / entry_name(spec)
@@ -78,12 +86,19 @@ def _publish(final: Path, spec: dict, splits: dict[str, tuple[Ragged, np.ndarray
     try:
         arrays = {}
         for name, (ids, labels) in splits.items():
-            arrays[f"{name}_values"], arrays[f"{name}_offsets"], arrays[f"{name}_labels"] = ids.values, ids.offsets, labels
+            arrays[f"{name}_values"], arrays[f"{name}_offsets"], arrays[f"{name}_labels"] = (
+                ids.values,
+                ids.offsets,
+                labels,
+            )
         np.savez(tmp / "splits.npz", **arrays)
         tokenizer.save(str(tmp / "tokenizer.json"))
-        meta = {"spec": spec, "sizes": {k: len(v[0]) for k, v in splits.items()},
-                "tokenizer_vocab": tokenizer.get_vocab_size(),
-                "files": {f.name: _fingerprint(f) for f in sorted(tmp.iterdir())}}
+        meta = {
+            "spec": spec,
+            "sizes": {k: len(v[0]) for k, v in splits.items()},
+            "tokenizer_vocab": tokenizer.get_vocab_size(),
+            "files": {f.name: _fingerprint(f) for f in sorted(tmp.iterdir())},
+        }
         (tmp / DONE).write_text(json.dumps(meta, indent=1))
         for f in tmp.iterdir():  # on disk before the rename publishes the entry
             with f.open("rb") as fh:
@@ -111,8 +126,10 @@ def check_entry(path: Path) -> str | None:
         except OSError:
             return f"{name} is missing"
         if got != want:
-            return f"{name} has {got['bytes']} bytes with SHA-256 {got['sha256'][:12]}, the manifest says " \
-                   f"{want.get('bytes')} bytes with {str(want.get('sha256'))[:12]}"
+            return (
+                f"{name} has {got['bytes']} bytes with SHA-256 {got['sha256'][:12]}, the manifest says "
+                f"{want.get('bytes')} bytes with {str(want.get('sha256'))[:12]}"
+            )
     return None
 
 
@@ -135,6 +152,7 @@ def load_entry(path: Path) -> tuple[dict[str, tuple[Ragged, np.ndarray]], dict]:
     """The splits (ids, labels) and metadata of a cache entry."""
     meta = json.loads((path / DONE).read_text())
     with np.load(path / "splits.npz") as z:
-        splits = {name: (Ragged(z[f"{name}_values"], z[f"{name}_offsets"]), z[f"{name}_labels"])
-                  for name in meta["sizes"]}
+        splits = {
+            name: (Ragged(z[f"{name}_values"], z[f"{name}_offsets"]), z[f"{name}_labels"]) for name in meta["sizes"]
+        }
     return splits, meta

@@ -6,6 +6,7 @@ pid, and the owner touches it every ``HEARTBEAT`` seconds while it builds. A wai
 lock whose owner is gone: a dead pid on the same host, or no heartbeat for ``STALE_AFTER`` seconds
 from another host (a job killed on another node).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,12 @@ class BuildLock:
                 self._break(holder)
                 continue
             if not said:
-                log.info("Waiting for %s:%s, which is encoding this cache entry (%s)",
-                         (holder or {}).get("host"), (holder or {}).get("pid"), self.path)
+                log.info(
+                    "Waiting for %s:%s, which is encoding this cache entry (%s)",
+                    (holder or {}).get("host"),
+                    (holder or {}).get("pid"),
+                    self.path,
+                )
                 said = True
             time.sleep(self.poll)
         self._beat = threading.Thread(target=self._heartbeat, daemon=True)

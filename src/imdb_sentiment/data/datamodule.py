@@ -1,4 +1,5 @@
 """The LightningDataModule: source -> tokenizer fitted on train -> cached ids -> batches."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,10 +28,28 @@ def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.
 class IMDBDataModule(L.LightningDataModule):
     """IMDB reviews as batches of token ids; every default lives in ``configs/data/``."""
 
-    def __init__(self, source: str, tokenizer: str, vocab_size: int, start_token: bool, maxlen: int | None, padding: str,
-                 truncating: str, pad_mode: str, bucket: bool, batch_size: int, eval_batch_size: int | None,
-                 val_split: float | str, train_size: int | None, test_size: int | None, split_seed: int,
-                 cache_dir: str, shuffle_seed: int = 0, cache_only: bool | None = None, device_resident: bool = True):
+    def __init__(
+        self,
+        source: str,
+        tokenizer: str,
+        vocab_size: int,
+        start_token: bool,
+        maxlen: int | None,
+        padding: str,
+        truncating: str,
+        pad_mode: str,
+        bucket: bool,
+        batch_size: int,
+        eval_batch_size: int | None,
+        val_split: float | str,
+        train_size: int | None,
+        test_size: int | None,
+        split_seed: int,
+        cache_dir: str,
+        shuffle_seed: int = 0,
+        cache_only: bool | None = None,
+        device_resident: bool = True,
+    ):
         super().__init__()
         self.source, self.tokenizer_kind, self.vocab_size = source, tokenizer, vocab_size
         self.start_token = start_token
@@ -49,10 +68,19 @@ class IMDBDataModule(L.LightningDataModule):
     # --- what the cache is keyed by: everything that changes the stored ids -------------------
     @property
     def spec(self) -> dict:
-        return {"source": source_fingerprint(self.source), "tokenizer": self.tokenizer_kind,
-                "vocab_size": self.vocab_size, "start_token": self.start_token, "maxlen": self.maxlen, "truncating": self.truncating,
-                "val_split": self.val_split, "train_size": self.train_size, "test_size": self.test_size,
-                "split_seed": self.split_seed, "format": 2}
+        return {
+            "source": source_fingerprint(self.source),
+            "tokenizer": self.tokenizer_kind,
+            "vocab_size": self.vocab_size,
+            "start_token": self.start_token,
+            "maxlen": self.maxlen,
+            "truncating": self.truncating,
+            "val_split": self.val_split,
+            "train_size": self.train_size,
+            "test_size": self.test_size,
+            "split_seed": self.split_seed,
+            "format": 2,
+        }
 
     def prepare_data(self) -> None:
         """Read, split, fit the tokenizer and encode, unless the cache already has this entry."""
@@ -76,11 +104,15 @@ class IMDBDataModule(L.LightningDataModule):
             train_local = np.setdiff1d(np.arange(len(rows)), val_local)
             parts["val"] = (rows[val_local], labels[val_local])
             parts["train"] = (rows[train_local], labels[train_local])
-        texts = {name: tables["test" if name == "test" else "train"]["text"].take(pa.array(rows))
-                 for name, (rows, _) in parts.items()}
+        texts = {
+            name: tables["test" if name == "test" else "train"]["text"].take(pa.array(rows))
+            for name, (rows, _) in parts.items()
+        }
         tok = fit_tokenizer(self.tokenizer_kind, self.vocab_size, texts["train"], self.start_token)  # train rows only
-        encoded = {name: (encode(tok, texts[name]).truncate(self.maxlen, self.truncating), labels)
-                   for name, (_, labels) in parts.items()}
+        encoded = {
+            name: (encode(tok, texts[name]).truncate(self.maxlen, self.truncating), labels)
+            for name, (_, labels) in parts.items()
+        }
         return encoded, tok
 
     def setup(self, stage: str | None = None) -> None:
@@ -118,9 +150,16 @@ class IMDBDataModule(L.LightningDataModule):
         ds = self.splits[split]
         trainer = self.trainer  # under DDP each rank takes its share (trainer.use_distributed_sampler is off)
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
-        sampler = IndexBatches(ds.lengths, self.batch_size if train else self.eval_batch_size, shuffle=train,
-                               bucket=self.bucket, seed=self.shuffle_seed, epoch_fn=self._train_epoch if train else None,
-                               rank=rank, world=world)
+        sampler = IndexBatches(
+            ds.lengths,
+            self.batch_size if train else self.eval_batch_size,
+            shuffle=train,
+            bucket=self.bucket,
+            seed=self.shuffle_seed,
+            epoch_fn=self._train_epoch if train else None,
+            rank=rank,
+            world=world,
+        )
         # Its own generator: creating an iterator would otherwise draw from the global one, which dropout
         # uses, and a resumed run creates its iterators at other moments than an uninterrupted one.
         return DataLoader(ds, sampler=sampler, batch_size=None, generator=torch.Generator())

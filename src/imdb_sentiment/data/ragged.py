@@ -1,4 +1,5 @@
 """Variable-length id sequences stored flat, with Keras ``pad_sequences`` semantics."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,8 +48,14 @@ class Ragged:
         starts = self.offsets[:-1] + (lengths - keep if truncating == "pre" else 0)
         return Ragged(self.values[_gather_index(starts, keep)], np.concatenate([[0], np.cumsum(keep)]))
 
-    def pad(self, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre", value: int = 0,
-            rows: np.ndarray | None = None) -> np.ndarray:
+    def pad(
+        self,
+        maxlen: int | None = None,
+        padding: str = "pre",
+        truncating: str = "pre",
+        value: int = 0,
+        rows: np.ndarray | None = None,
+    ) -> np.ndarray:
         """A ``[n, maxlen]`` int32 matrix exactly as Keras ``pad_sequences`` builds it.
 
         ``maxlen=None`` pads to the longest sequence; ``rows`` selects (and orders) the sequences.
@@ -67,8 +74,9 @@ class Ragged:
         return out
 
 
-def pad_sequences(seqs, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
-                  value: int = 0) -> np.ndarray:
+def pad_sequences(
+    seqs, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre", value: int = 0
+) -> np.ndarray:
     """Keras' ``pad_sequences`` on a list of id lists."""
     return Ragged.from_lists(seqs).pad(maxlen, padding, truncating, value)
 

@@ -3,6 +3,7 @@
 Every source yields the same thing: ``{"train": Dataset, "test": Dataset}`` with columns
 ``text`` (str) and ``label`` (0 = negative, 1 = positive).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,20 +22,26 @@ _ACL_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_\d+\.txt$")
 
 def hf_offline() -> bool:
     """Whether Hugging Face's offline variables are set, as on compute nodes without internet."""
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    return any(
+        os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+        for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
 
 
 def looks_like_path(source: str) -> bool:
     """A Hub id is ``owner/name``; anything that exists or is spelt like a path is a local source."""
-    return Path(source).expanduser().exists() or source.startswith((".", "/", "~")) or source.endswith((".tar.gz", ".tgz"))
+    return (
+        Path(source).expanduser().exists() or source.startswith((".", "/", "~")) or source.endswith((".tar.gz", ".tgz"))
+    )
 
 
 def check_exists(source: str) -> None:
     """A source spelt like a path must exist; a Hub id is checked when it is loaded."""
     if looks_like_path(source) and not Path(source).expanduser().exists():
-        raise DataSourceError(f"data.source={source}: no such file or folder (want a Hub id, a folder with "
-                              "plain_text/*.parquet, an aclImdb/ folder or aclImdb_v1.tar.gz)")
+        raise DataSourceError(
+            f"data.source={source}: no such file or folder (want a Hub id, a folder with "
+            "plain_text/*.parquet, an aclImdb/ folder or aclImdb_v1.tar.gz)"
+        )
 
 
 def load_raw_splits(source: str) -> dict[str, datasets.Dataset]:
@@ -76,8 +83,10 @@ def _load_hub(source: str) -> dict[str, datasets.Dataset]:
         ) from exc
     missing = [s for s in SPLITS if s not in loaded]
     if missing:
-        raise DataSourceError(f"data.source={source}: the dataset has no {'/'.join(missing)} split "
-                              f"(found {', '.join(loaded)}); want train and test")
+        raise DataSourceError(
+            f"data.source={source}: the dataset has no {'/'.join(missing)} split "
+            f"(found {', '.join(loaded)}); want train and test"
+        )
     return {s: loaded[s] for s in SPLITS}
 
 
@@ -90,15 +99,19 @@ def _load_local(path: Path, source: str) -> dict[str, datasets.Dataset]:
     if any(parquet.values()):
         missing = [s for s, files in parquet.items() if not files]
         if missing:
-            raise DataSourceError(f"data.source={source}: found parquet files but none for the "
-                                  f"{'/'.join(missing)} split (want {'/'.join(SPLITS)}-*.parquet)")
+            raise DataSourceError(
+                f"data.source={source}: found parquet files but none for the "
+                f"{'/'.join(missing)} split (want {'/'.join(SPLITS)}-*.parquet)"
+            )
         loaded = datasets.load_dataset("parquet", data_files={s: [str(f) for f in fs] for s, fs in parquet.items()})
         return {s: loaded[s] for s in SPLITS}
     root = path / "aclImdb" if (path / "aclImdb").is_dir() else path
     if (root / "train").is_dir() or (root / "test").is_dir():
         return _load_acl_folder(root, source)
-    raise DataSourceError(f"data.source={source}: no IMDB data found there (want plain_text/train-*.parquet and "
-                          "test-*.parquet, an aclImdb/ folder with train/ and test/, or aclImdb_v1.tar.gz)")
+    raise DataSourceError(
+        f"data.source={source}: no IMDB data found there (want plain_text/train-*.parquet and "
+        "test-*.parquet, an aclImdb/ folder with train/ and test/, or aclImdb_v1.tar.gz)"
+    )
 
 
 def _acl_dataset(rows: dict[str, list[tuple[int, int, str]]], source: str) -> dict[str, datasets.Dataset]:
@@ -106,11 +119,14 @@ def _acl_dataset(rows: dict[str, list[tuple[int, int, str]]], source: str) -> di
     for split in SPLITS:
         items = sorted(rows.get(split, []))  # negatives first, then positives, by review id, as on the Hub
         if not items:
-            raise DataSourceError(f"data.source={source}: the aclImdb {split}/ split is missing or has no "
-                                  f"{split}/pos/*.txt and {split}/neg/*.txt reviews")
-        out[split] = datasets.Dataset.from_dict({"text": [t for _, _, t in items], "label": [lab for lab, _, _ in items]},
-                                                features=datasets.Features({"text": datasets.Value("string"),
-                                                                            "label": datasets.Value("int64")}))
+            raise DataSourceError(
+                f"data.source={source}: the aclImdb {split}/ split is missing or has no "
+                f"{split}/pos/*.txt and {split}/neg/*.txt reviews"
+            )
+        out[split] = datasets.Dataset.from_dict(
+            {"text": [t for _, _, t in items], "label": [lab for lab, _, _ in items]},
+            features=datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("int64")}),
+        )
     return out
 
 
@@ -141,8 +157,10 @@ def _load_acl_tar(path: Path, source: str) -> dict[str, datasets.Dataset]:
 def _check_split(source: str, name: str, ds: datasets.Dataset) -> None:
     missing = {"text", "label"} - set(ds.column_names)
     if missing:
-        raise DataSourceError(f"data.source={source}: the {name} split lacks column(s) {', '.join(sorted(missing))} "
-                              f"(has {', '.join(ds.column_names)}; want text and label)")
+        raise DataSourceError(
+            f"data.source={source}: the {name} split lacks column(s) {', '.join(sorted(missing))} "
+            f"(has {', '.join(ds.column_names)}; want text and label)"
+        )
     if len(ds) == 0:
         raise DataSourceError(f"data.source={source}: the {name} split is empty")
     bad = set(ds.unique("label")) - {0, 1}

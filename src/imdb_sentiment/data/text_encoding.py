@@ -12,6 +12,7 @@ encoding it run as whole-column Arrow kernels (``_words``) that split text exact
 and pre-tokenizer do: the tokenizer's own per-review work, with offsets and alignments, made
 encoding IMDB four times slower. ``tests/test_text_encoding.py`` checks the two agree.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -41,9 +42,14 @@ def new_tokenizer(kind: str) -> tuple[Tokenizer, object]:
     """An untrained tokenizer of ``kind`` and the trainer class that fits its vocabulary."""
     if kind == "word":
         tok = Tokenizer(models.WordLevel(unk_token=UNK))
-        tok.normalizer = normalizers.Sequence([
-            _BREAK, normalizers.NFKC(), normalizers.Lowercase(), normalizers.Replace(Regex(_SEPARATORS), " "),
-        ])
+        tok.normalizer = normalizers.Sequence(
+            [
+                _BREAK,
+                normalizers.NFKC(),
+                normalizers.Lowercase(),
+                normalizers.Replace(Regex(_SEPARATORS), " "),
+            ]
+        )
         tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
         return tok, trainers.WordLevelTrainer
     if kind == "subword":
@@ -65,12 +71,19 @@ def _words(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[pa.Array,
         col = pa.array(list(texts), type=pa.large_string())
     n, k = len(col), max(1, min(os.cpu_count() or 1, len(col) // 1000))
     with ThreadPoolExecutor(k) as pool:
-        normalised = list(pool.map(_normalise, [col.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)]))
+        normalised = list(
+            pool.map(_normalise, [col.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)])
+        )
     # Outside the Basic Multilingual Plane, Arrow's RE2 and tokenizers' regex know different Unicode versions
     # (U+116D0, new in Unicode 16, is a word character to one only): such rows take the tokenizer's own normaliser.
-    astral = pc.fill_null(pc.match_substring_regex(col, r"[\x{10000}-\x{10FFFF}]"), False).to_numpy(zero_copy_only=False)
+    astral = pc.fill_null(pc.match_substring_regex(col, r"[\x{10000}-\x{10FFFF}]"), False).to_numpy(
+        zero_copy_only=False
+    )
     if astral.any():
-        rows, normaliser = pa.chunked_array(normalised, type=pa.large_string()).to_pylist(), new_tokenizer("word")[0].normalizer
+        rows, normaliser = (
+            pa.chunked_array(normalised, type=pa.large_string()).to_pylist(),
+            new_tokenizer("word")[0].normalizer,
+        )
         for i in np.flatnonzero(astral):
             rows[i] = normaliser.normalize_str(col[i].as_py())
         normalised = [pa.array(rows, type=pa.large_string())]
@@ -102,9 +115,12 @@ def _strings(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> list[str]:
 def _is_arrow_word_tokenizer(tok: Tokenizer) -> bool:
     """Whether ``tok`` splits text exactly as ``_words`` does (a word tokenizer this module built)."""
     spec, fresh = json.loads(tok.to_str()), json.loads(new_tokenizer("word")[0].to_str())
-    return (spec["model"]["type"] == "WordLevel" and spec["pre_tokenizer"] == fresh["pre_tokenizer"]
-            and spec["normalizer"] == fresh["normalizer"]
-            and spec["post_processor"] in (None, _start_token_spec()))
+    return (
+        spec["model"]["type"] == "WordLevel"
+        and spec["pre_tokenizer"] == fresh["pre_tokenizer"]
+        and spec["normalizer"] == fresh["normalizer"]
+        and spec["post_processor"] in (None, _start_token_spec())
+    )
 
 
 def _start_token() -> processors.TemplateProcessing:
@@ -117,8 +133,9 @@ def _start_token_spec() -> dict:
     return json.loads(probe.to_str())["post_processor"]
 
 
-def fit_tokenizer(kind: str, vocab_size: int, texts: Sequence[str] | pa.Array | pa.ChunkedArray,
-                  start_token: bool) -> Tokenizer:
+def fit_tokenizer(
+    kind: str, vocab_size: int, texts: Sequence[str] | pa.Array | pa.ChunkedArray, start_token: bool
+) -> Tokenizer:
     """Fit a ``kind`` tokenizer on ``texts`` whose ids (specials included) all stay below ``vocab_size``."""
     tok, trainer_cls = new_tokenizer(kind)
     specials = [PAD, UNK, START] if start_token else [PAD, UNK]
@@ -135,8 +152,9 @@ def fit_tokenizer(kind: str, vocab_size: int, texts: Sequence[str] | pa.Array | 
     if start_token:
         tok.post_processor = _start_token()
     if tok.get_vocab_size() > vocab_size:  # BPE's initial alphabet can exceed a tiny budget
-        raise ConfigError("data.vocab_size", vocab_size, f"too small for the {kind} tokenizer's "
-                          f"{tok.get_vocab_size()} base symbols")
+        raise ConfigError(
+            "data.vocab_size", vocab_size, f"too small for the {kind} tokenizer's {tok.get_vocab_size()} base symbols"
+        )
     return tok
 
 

@@ -4,6 +4,7 @@ The data module is rebuilt from the checkpoint's saved ``data`` config, so the s
 subsets, the encoding and the padding are the run's; ``data.*`` overrides change only what
 they name (``data.source`` where the data lives elsewhere, ``data.eval_batch_size``, ...).
 """
+
 from __future__ import annotations
 
 import copy
@@ -56,25 +57,44 @@ def evaluate(ckpt_path: str, split: str = "test", overrides: dict[str, str] | No
     fitted = Tokenizer.from_file(str(datamodule.tokenizer_path)).get_vocab()
     if fitted != trained.tokenizer.get_vocab():
         differ = len(set(fitted.items()) ^ set(trained.tokenizer.get_vocab().items())) // 2
-        raise UserError(f"data: this data gives another vocabulary than the checkpoint's (about {differ} words differ), "
-                        "so it is not the run's training data (data.source, data.train_size, data.split_seed?)")
+        raise UserError(
+            f"data: this data gives another vocabulary than the checkpoint's (about {differ} words differ), "
+            "so it is not the run's training data (data.source, data.train_size, data.split_seed?)"
+        )
     datamodule.setup("test")
     loader = datamodule.test_dataloader() if split == "test" else datamodule.val_dataloader()
     try:
-        trainer = L.Trainer(accelerator=cfg.trainer.accelerator, devices=1, precision=cfg.trainer.precision,
-                            logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                            enable_model_summary=False)
+        trainer = L.Trainer(
+            accelerator=cfg.trainer.accelerator,
+            devices=1,
+            precision=cfg.trainer.precision,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
     except Exception as exc:  # e.g. a GPU run evaluated on a machine without one
-        raise UserError(f"trainer.accelerator={cfg.trainer.accelerator} trainer.precision={cfg.trainer.precision}: "
-                        f"{str(exc).strip().splitlines()[0]} (override them, e.g. trainer.accelerator=cpu)") from None
+        raise UserError(
+            f"trainer.accelerator={cfg.trainer.accelerator} trainer.precision={cfg.trainer.precision}: "
+            f"{str(exc).strip().splitlines()[0]} (override them, e.g. trainer.accelerator=cpu)"
+        ) from None
     (results,) = trainer.test(trained.module, dataloaders=loader, verbose=False)  # logged as test/* whichever split
-    return {"split": split, "acc": results["test/acc"], "loss": results["test/loss"], "reviews": len(loader.dataset),
-            "epoch": trained.epoch, "ckpt_path": str(ckpt_path), "val_is_test": cfg.data.val_split == "test",
-            "overrides": dict(overrides or {})}
+    return {
+        "split": split,
+        "acc": results["test/acc"],
+        "loss": results["test/loss"],
+        "reviews": len(loader.dataset),
+        "epoch": trained.epoch,
+        "ckpt_path": str(ckpt_path),
+        "val_is_test": cfg.data.val_split == "test",
+        "overrides": dict(overrides or {}),
+    }
 
 
 def result_line(r: dict) -> str:
     note = " (this run validated on the test split)" if r["split"] == "val" and r["val_is_test"] else ""
     extra = "; with " + " ".join(f"{k}={v}" for k, v in r["overrides"].items()) if r["overrides"] else ""
-    return (f"{r['split']}/acc {r['acc']:.4f} on {r['reviews']:,} reviews{note} (loss {r['loss']:.4f}); "
-            f"checkpoint of epoch {r['epoch']}: {r['ckpt_path']}{extra}")
+    return (
+        f"{r['split']}/acc {r['acc']:.4f} on {r['reviews']:,} reviews{note} (loss {r['loss']:.4f}); "
+        f"checkpoint of epoch {r['epoch']}: {r['ckpt_path']}{extra}"
+    )

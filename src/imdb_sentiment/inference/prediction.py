@@ -5,6 +5,7 @@ The tokenizer (with its normalisation and start token) comes from the checkpoint
 side, then pad on the ``padding`` side, to ``maxlen`` (``pad_mode=fixed``) or not at all
 (``dynamic``: each review alone, so its probability does not depend on the other reviews).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,10 @@ def predict_proba(trained: Trained, texts: list[str]) -> np.ndarray:
         raise UserError(f"review {empty[0] + 1} has no words the tokenizer keeps (nothing to read)")
     if data["pad_mode"] == "fixed":
         step = data.get("eval_batch_size") or data["batch_size"]
-        batches = [ids.pad(data["maxlen"], data["padding"], data["truncating"], rows=np.arange(i, min(i + step, len(ids))))
-                   for i in range(0, len(ids), step)]
+        batches = [
+            ids.pad(data["maxlen"], data["padding"], data["truncating"], rows=np.arange(i, min(i + step, len(ids))))
+            for i in range(0, len(ids), step)
+        ]
     else:
         batches = [ids.pad(None, data["padding"], rows=np.array([i])) for i in range(len(ids))]
     logits = [trained.module(torch.from_numpy(b).long()) for b in batches]

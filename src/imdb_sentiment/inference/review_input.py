@@ -1,4 +1,5 @@
 """Reviews to predict, from ``text=`` arguments, a file (one review a line) or standard input."""
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,11 @@ def read_reviews(texts: list[str], file: str | None, stdin) -> list[str]:
         raise UserError(f"{where}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     reviews = [line.strip() for line in text.splitlines() if line.strip()]
     if not reviews:
-        hint = ', and no text= or file= given: give text="...", file=PATH (one review a line), or pipe reviews in' \
-            if where == "stdin" else ""
+        hint = (
+            ', and no text= or file= given: give text="...", file=PATH (one review a line), or pipe reviews in'
+            if where == "stdin"
+            else ""
+        )
         raise UserError(f"{where}: no reviews in it (one a line){hint}")
     return reviews
 

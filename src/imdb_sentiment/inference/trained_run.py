@@ -1,5 +1,6 @@
 """Rebuild a trained run from its checkpoint alone: the model from the run's own saved config, the
 tokenizer it was trained with. Today's config defaults play no part."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ def load_trained(path: str | Path) -> Trained:
         tokenizer = Tokenizer.from_str(ckpt["tokenizer_json"])
     except Exception as exc:
         detail = (str(exc).strip().splitlines() or [""])[0][:200]
-        raise UserError(f"ckpt_path={path}: cannot rebuild the model its run_config describes "
-                        f"({type(exc).__name__}: {detail})") from None
+        raise UserError(
+            f"ckpt_path={path}: cannot rebuild the model its run_config describes ({type(exc).__name__}: {detail})"
+        ) from None
     epoch = ckpt.get("epoch")
     return Trained(Path(path), module.eval(), config, tokenizer, None if epoch is None else epoch + 1)

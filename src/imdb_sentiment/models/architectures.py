@@ -1,4 +1,5 @@
 """The notebooks' architectures as plain ``nn.Module``s: token ids ``[batch, time]`` -> one logit each."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -37,24 +38,39 @@ class RecurrentClassifier(nn.Module):
 
     requires_fixed_length = False
 
-    def __init__(self, vocab_size: int, embed_dim: int, cell: str, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, spatial_dropout: float = 0.0, dropout: float = 0.0,
-                 dense: Sequence[int] = (), keras_init: bool = True, packed: bool = False, pooling: str = "last"):
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_dim: int,
+        cell: str,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        spatial_dropout: float = 0.0,
+        dropout: float = 0.0,
+        dense: Sequence[int] = (),
+        keras_init: bool = True,
+        packed: bool = False,
+        pooling: str = "last",
+    ):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling={pooling!r}: must be one of {', '.join(POOLINGS)}")
         self.packed, self.pooling = packed, pooling
         self.embedding = nn.Embedding(vocab_size, embed_dim)
         self.spatial_dropout = SpatialDropout1D(spatial_dropout)
-        self.rnn = drop_recurrent_bias(CELLS[cell](embed_dim, hidden_size, num_layers=num_layers,
-                                                   bidirectional=bidirectional, batch_first=True))
+        self.rnn = drop_recurrent_bias(
+            CELLS[cell](embed_dim, hidden_size, num_layers=num_layers, bidirectional=bidirectional, batch_first=True)
+        )
         features = hidden_size * (2 if bidirectional else 1) * (2 if pooling == "max_mean" else 1)
         self.head = dense_head(features, dense, dropout)
         if keras_init:
             keras_init_(self)
         if cell == "gru":
-            self.keras_note = ("GRU has Keras GRU(reset_after=False)'s parameter count but PyTorch's equation "
-                               "(reset gate applied after the recurrent product, one bias)")
+            self.keras_note = (
+                "GRU has Keras GRU(reset_after=False)'s parameter count but PyTorch's equation "
+                "(reset gate applied after the recurrent product, one bias)"
+            )
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if self.packed:
@@ -102,8 +118,15 @@ class FlattenMLP(nn.Module):
 
     requires_fixed_length = True
 
-    def __init__(self, vocab_size: int, embed_dim: int, maxlen: int, hidden: Sequence[int] = (64, 64),
-                 dropout: float = 0.0, keras_init: bool = True):
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_dim: int,
+        maxlen: int,
+        hidden: Sequence[int] = (64, 64),
+        dropout: float = 0.0,
+        keras_init: bool = True,
+    ):
         super().__init__()
         self.maxlen = maxlen
         self.embedding = nn.Embedding(vocab_size, embed_dim)
@@ -132,12 +155,21 @@ class NgramBag(nn.Module):
     requires_fixed_length = False
     PRIME = 1_000_003
 
-    def __init__(self, vocab_size: int, embed_dim: int, buckets: int, dense: Sequence[int] = (),
-                 dropout: float = 0.0, keras_init: bool = True, sparse: bool = False):
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_dim: int,
+        buckets: int,
+        dense: Sequence[int] = (),
+        dropout: float = 0.0,
+        keras_init: bool = True,
+        sparse: bool = False,
+    ):
         super().__init__()
         self.vocab_size, self.buckets = vocab_size, buckets
-        self.embedding = nn.EmbeddingBag(vocab_size + buckets, embed_dim, mode="mean", padding_idx=PAD_ID,
-                                         sparse=sparse)
+        self.embedding = nn.EmbeddingBag(
+            vocab_size + buckets, embed_dim, mode="mean", padding_idx=PAD_ID, sparse=sparse
+        )
         self.head = dense_head(embed_dim, dense, dropout)
         if keras_init:
             keras_init_(self)

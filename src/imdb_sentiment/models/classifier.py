@@ -1,4 +1,5 @@
 """The one LightningModule: trains any architecture that maps token ids to a logit."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,8 +21,9 @@ class SentimentClassifier(L.LightningModule):
     so that eval and predict rebuild this run and encode raw text without the data set.
     """
 
-    def __init__(self, net: nn.Module, optimizer: Callable, config: dict | None = None,
-                 tokenizer_json: str | None = None):
+    def __init__(
+        self, net: nn.Module, optimizer: Callable, config: dict | None = None, tokenizer_json: str | None = None
+    ):
         super().__init__()
         self.net, self.optimizer_factory = net, optimizer
         self.config, self.tokenizer_json = config, tokenizer_json
@@ -40,8 +42,15 @@ class SentimentClassifier(L.LightningModule):
         # Probabilities, not logits: torchmetrics thresholds raw values at 0.5 whenever a batch
         # happens to hold only values inside [0, 1], which would misread logits in (0, 0.5).
         metric.update(torch.sigmoid(logits), labels.int())
-        self.log(f"{stage}/loss", loss, on_step=stage == "train", on_epoch=True, prog_bar=stage != "test",
-                 batch_size=len(labels), sync_dist=stage != "train")
+        self.log(
+            f"{stage}/loss",
+            loss,
+            on_step=stage == "train",
+            on_epoch=True,
+            prog_bar=stage != "test",
+            batch_size=len(labels),
+            sync_dist=stage != "train",
+        )
         return loss
 
     def training_step(self, batch, batch_idx):

@@ -7,6 +7,7 @@ applies the reset gate after the recurrent product; with ``bias_hh`` dropped the
 Keras ``GRU(reset_after=False)`` but the equation is the ``reset_after=True`` one without its
 recurrent bias.
 """
+
 from __future__ import annotations
 
 import torch
@@ -41,7 +42,7 @@ def keras_init_(module: nn.Module) -> None:
                 elif name.startswith("bias"):
                     nn.init.zeros_(p)
                     if isinstance(m, nn.LSTM):  # gate order i, f, g, o in both frameworks
-                        p.data[m.hidden_size:2 * m.hidden_size] = 1.0
+                        p.data[m.hidden_size : 2 * m.hidden_size] = 1.0
 
 
 class SpatialDropout1D(nn.Module):

@@ -1,4 +1,5 @@
 """Optimizers whose update rule PyTorch spells differently from Keras."""
+
 from __future__ import annotations
 
 import torch
@@ -74,7 +75,7 @@ class LazyAdam(torch.optim.Optimizer):
                     state.update(step=0, exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
                 state["step"] += 1
                 t = state["step"]
-                step_size = group["lr"] * (1 - b2 ** t) ** 0.5 / (1 - b1 ** t)
+                step_size = group["lr"] * (1 - b2**t) ** 0.5 / (1 - b1**t)
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 if p.grad.is_sparse:
                     grad = p.grad.coalesce()  # one entry per row: repeated ids summed

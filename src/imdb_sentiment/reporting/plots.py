@@ -3,6 +3,7 @@
 Drawn on matplotlib ``Figure`` objects (no pyplot state, no display needed) and returned as
 PNG bytes, so the caller writes them atomically.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,12 @@ def _by_epoch(histories: list[list[dict]], key: str) -> tuple[np.ndarray, np.nda
                 values.setdefault(row["epoch"], []).append(row[key])
     epochs = np.array(sorted(values))
     stacked = [np.array(values[e]) for e in epochs]
-    return (epochs, np.array([v.mean() for v in stacked]), np.array([v.min() for v in stacked]),
-            np.array([v.max() for v in stacked]))
+    return (
+        epochs,
+        np.array([v.mean() for v in stacked]),
+        np.array([v.min() for v in stacked]),
+        np.array([v.max() for v in stacked]),
+    )
 
 
 def curves(groups, quantity: str) -> bytes | None:
@@ -62,14 +67,16 @@ def curves(groups, quantity: str) -> bytes | None:
             if len(histories) > 1:
                 ax.fill_between(epochs, lo, hi, color=color, alpha=0.2, linewidth=0)
         incomplete = sum(not r.complete for r in group.runs)
-        runs = f"{len(histories)} run{'s' if len(histories) > 1 else ''}" + (f", {incomplete} incomplete" if incomplete else "")
+        runs = f"{len(histories)} run{'s' if len(histories) > 1 else ''}" + (
+            f", {incomplete} incomplete" if incomplete else ""
+        )
         ax.set_title(f"{_wrap(group.label)}\n({runs})", fontsize=9)
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-    for ax in axes[: ncols * nrows: ncols]:
+    for ax in axes[: ncols * nrows : ncols]:
         ax.set_ylabel(name)
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8)
     spread = "; shaded: range over seeds" if any(len(h) > 1 for _, h in panels) else ""
@@ -95,8 +102,15 @@ def accuracy_bars(groups, metric: str, title: str) -> bytes | None:
         jitter = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else [0.0]
         ax.plot(values, y + np.asarray(jitter), "o", color="#08306b", markersize=3.5, alpha=0.8)
     for y, e in zip(ys, ests):
-        ax.annotate(f"{e.mean:.4f}  n={e.n}", (1, y), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=8)
+        ax.annotate(
+            f"{e.mean:.4f}  n={e.n}",
+            (1, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
     lows = [min(v) for _, v in data] + [e.ci_low for e in ests if e.ci_low is not None]
     highs = [max(v) for _, v in data] + [e.ci_high for e in ests if e.ci_high is not None]
     lo, hi = min(lows), max(highs)

@@ -6,6 +6,7 @@ Prints the tables and writes ``report.md``, ``runs.csv``, ``groups.csv`` and the
 ``plots.py`` into ``--out`` (default: the first folder). Runs without a summary (still going,
 or failed) are listed as incomplete and left out of the statistics.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,11 +21,28 @@ from imdb_sentiment.reporting import plots
 from imdb_sentiment.reporting.runs import Run, find_runs
 from imdb_sentiment.reporting.stats import METHOD, estimate, verdict, welch_p
 
-RUN_COLUMNS = ["run", "model", "experiment", "seed", "batch_size", "max_epochs", "epochs_run", "stopped_early_at_epoch",
-               "best_val_acc", "best_epoch", "test_acc", "params", "fit_seconds", "accelerator", "status", "path"]
+RUN_COLUMNS = [
+    "run",
+    "model",
+    "experiment",
+    "seed",
+    "batch_size",
+    "max_epochs",
+    "epochs_run",
+    "stopped_early_at_epoch",
+    "best_val_acc",
+    "best_epoch",
+    "test_acc",
+    "params",
+    "fit_seconds",
+    "accelerator",
+    "status",
+    "path",
+]
 METRICS = {"test_acc": "test accuracy", "best_val_acc": "best validation accuracy"}
-GROUP_COLUMNS = ["group", "n", "incomplete"] + [f"{m}{s}" for m in METRICS
-                                                for s in ("", "_std", "_ci_low", "_ci_high", "_p_vs_best", "_vs_best")]
+GROUP_COLUMNS = ["group", "n", "incomplete"] + [
+    f"{m}{s}" for m in METRICS for s in ("", "_std", "_ci_low", "_ci_high", "_p_vs_best", "_vs_best")
+]
 # Override keys that do not change what a run computes: where files go, where the same data is read from.
 NOT_SETTINGS = ("paths.", "data.source", "data.cache_dir", "callbacks.progress_bar.", "ckpt_path", "hydra.")
 
@@ -39,6 +57,7 @@ class Group:
 
 
 # --- what tells runs apart --------------------------------------------------------------------
+
 
 def _override_key(override: str) -> str:
     return override.lstrip("+~").split("=", 1)[0]
@@ -84,17 +103,25 @@ def group_runs(runs: list[Run], group_labels: list[str]) -> list[Group]:
 
 # --- rows -------------------------------------------------------------------------------------
 
+
 def run_row(run: Run, label: str) -> dict:
     row = {c: run.get(c) for c in RUN_COLUMNS}
-    row.update(run=label, model=run.get("model_config") or run.get("model"), path=str(run.path),
-               status="ok" if run.complete else f"incomplete: {run.problem}"
-               + (f"; {len(run.history)} epochs logged" if run.history else ""))
+    row.update(
+        run=label,
+        model=run.get("model_config") or run.get("model"),
+        path=str(run.path),
+        status="ok"
+        if run.complete
+        else f"incomplete: {run.problem}" + (f"; {len(run.history)} epochs logged" if run.history else ""),
+    )
     return row
 
 
 def group_rows(groups: list[Group]) -> list[dict]:
-    rows = [{"group": g.label, "n": sum(r.complete for r in g.runs), "incomplete": sum(not r.complete for r in g.runs)}
-            for g in groups]
+    rows = [
+        {"group": g.label, "n": sum(r.complete for r in g.runs), "incomplete": sum(not r.complete for r in g.runs)}
+        for g in groups
+    ]
     for metric in METRICS:
         values = [g.values(metric) for g in groups]
         est = [estimate(v) for v in values]
@@ -103,9 +130,16 @@ def group_rows(groups: list[Group]) -> list[dict]:
         best = max(ranked, key=lambda i: est[i].mean, default=None)
         for i, (row, e) in enumerate(zip(rows, est)):
             p = None if best is None or i == best else welch_p(values[i], values[best])
-            row.update({metric: e.mean, f"{metric}_std": e.std, f"{metric}_ci_low": e.ci_low,
-                        f"{metric}_ci_high": e.ci_high, f"{metric}_p_vs_best": p,
-                        f"{metric}_vs_best": "" if e.mean is None else verdict(p, i == best)})
+            row.update(
+                {
+                    metric: e.mean,
+                    f"{metric}_std": e.std,
+                    f"{metric}_ci_low": e.ci_low,
+                    f"{metric}_ci_high": e.ci_high,
+                    f"{metric}_p_vs_best": p,
+                    f"{metric}_vs_best": "" if e.mean is None else verdict(p, i == best),
+                }
+            )
     return rows
 
 
@@ -129,10 +163,17 @@ def conclusions(groups: list[Group], rows: list[dict]) -> list[str]:
         lines.append(f"{name.capitalize()}: best is {best['group']} ({_mean_std(best, metric)}, n={best['n']}).")
         if len(groups) == 1:
             continue
-        for kind, test in (("Within noise of it", lambda v: v.startswith("within")), ("Worse", lambda v: v.startswith("worse")),
-                           ("Cannot tell (n < 2)", lambda v: v.startswith("cannot"))):
-            hits = [f"{r['group']}" + (f" (p={r[f'{metric}_p_vs_best']:.3g})" if r[f"{metric}_p_vs_best"] is not None else "")
-                    for r in scored if r is not best and test(r[f"{metric}_vs_best"])]
+        for kind, test in (
+            ("Within noise of it", lambda v: v.startswith("within")),
+            ("Worse", lambda v: v.startswith("worse")),
+            ("Cannot tell (n < 2)", lambda v: v.startswith("cannot")),
+        ):
+            hits = [
+                f"{r['group']}"
+                + (f" (p={r[f'{metric}_p_vs_best']:.3g})" if r[f"{metric}_p_vs_best"] is not None else "")
+                for r in scored
+                if r is not best and test(r[f"{metric}_vs_best"])
+            ]
             if hits:
                 lines.append(f"  {kind}: " + "; ".join(hits) + ".")
     return lines
@@ -155,6 +196,7 @@ def provenance_warnings(groups: list[Group]) -> list[str]:
 
 # --- formatting -------------------------------------------------------------------------------
 
+
 def _fmt(value, column: str = "") -> str:
     if value is None:
         return ""
@@ -172,28 +214,63 @@ def _mean_std(row: dict, metric: str) -> str:
 
 
 def _ci(row: dict, metric: str) -> str:
-    return "" if row[f"{metric}_ci_low"] is None else f"[{_fmt(row[f'{metric}_ci_low'])}, {_fmt(row[f'{metric}_ci_high'])}]"
+    return (
+        ""
+        if row[f"{metric}_ci_low"] is None
+        else f"[{_fmt(row[f'{metric}_ci_low'])}, {_fmt(row[f'{metric}_ci_high'])}]"
+    )
 
 
 def display_group_rows(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
-    header = ["group", "n", "incomplete", "test acc (mean ± std)", "95% CI", "vs best", "best val acc (mean ± std)",
-              "95% CI", "vs best"]
-    body = [[r["group"], str(r["n"]), str(r["incomplete"]), _mean_std(r, "test_acc"), _ci(r, "test_acc"),
-             r["test_acc_vs_best"], _mean_std(r, "best_val_acc"), _ci(r, "best_val_acc"), r["best_val_acc_vs_best"]]
-            for r in rows]
+    header = [
+        "group",
+        "n",
+        "incomplete",
+        "test acc (mean ± std)",
+        "95% CI",
+        "vs best",
+        "best val acc (mean ± std)",
+        "95% CI",
+        "vs best",
+    ]
+    body = [
+        [
+            r["group"],
+            str(r["n"]),
+            str(r["incomplete"]),
+            _mean_std(r, "test_acc"),
+            _ci(r, "test_acc"),
+            r["test_acc_vs_best"],
+            _mean_std(r, "best_val_acc"),
+            _ci(r, "best_val_acc"),
+            r["best_val_acc_vs_best"],
+        ]
+        for r in rows
+    ]
     return header, body
 
 
 def text_table(header: list[str], body: list[list[str]]) -> str:
     widths = [max(len(c) for c in col) for col in zip(header, *body)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, body)])
 
 
 def markdown_table(header: list[str], body: list[list[str]]) -> str:
-    esc = lambda c: c.replace("|", "\\|")
-    return "\n".join(["| " + " | ".join(map(esc, header)) + " |", "|" + "---|" * len(header),
-                      *("| " + " | ".join(map(esc, row)) + " |" for row in body)])
+
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|")
+
+    return "\n".join(
+        [
+            "| " + " | ".join(map(esc, header)) + " |",
+            "|" + "---|" * len(header),
+            *("| " + " | ".join(map(esc, row)) + " |" for row in body),
+        ]
+    )
 
 
 def csv_text(columns: list[str], rows: list[dict]) -> str:
@@ -205,6 +282,7 @@ def csv_text(columns: list[str], rows: list[dict]) -> str:
 
 
 # --- the report -------------------------------------------------------------------------------
+
 
 @dataclass
 class Report:
@@ -244,9 +322,16 @@ def _count(rep: Report) -> str:
 def render_text(rep: Report) -> str:
     shown = _shown(rep.run_rows, [c for c in RUN_COLUMNS if c != "path"])
     runs = text_table(shown, [[_fmt(r[c], c) for c in shown] for r in rep.run_rows])
-    parts = [_count(rep)
-             + (f"; all share: {','.join(rep.common)}" if rep.common else ""), "", runs, "",
-             "Groups (runs that differ only by seed):", "", text_table(*display_group_rows(rep.group_rows)), ""]
+    parts = [
+        _count(rep) + (f"; all share: {','.join(rep.common)}" if rep.common else ""),
+        "",
+        runs,
+        "",
+        "Groups (runs that differ only by seed):",
+        "",
+        text_table(*display_group_rows(rep.group_rows)),
+        "",
+    ]
     parts += conclusions(rep.groups, rep.group_rows) + ["", *provenance_warnings(rep.groups), "Method: " + METHOD]
     return "\n".join(parts)
 
@@ -257,8 +342,17 @@ def render_markdown(rep: Report, images: list[str]) -> str:
     parts = ["# Run comparison", "", _count(rep) + "."]
     if rep.common:
         parts += ["", "All runs share: `" + ",".join(rep.common) + "`."]
-    parts += ["", "## Runs", "", runs, "", "## Groups (runs that differ only by seed)", "",
-              markdown_table(*display_group_rows(rep.group_rows)), ""]
+    parts += [
+        "",
+        "## Runs",
+        "",
+        runs,
+        "",
+        "## Groups (runs that differ only by seed)",
+        "",
+        markdown_table(*display_group_rows(rep.group_rows)),
+        "",
+    ]
     for line in conclusions(rep.groups, rep.group_rows):
         parts += ["- " + line.strip()] if line.startswith("  ") else ["", line]
     parts += ["", *provenance_warnings(rep.groups), f"Method: {METHOD}", ""]
@@ -278,11 +372,19 @@ def write(rep: Report, out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> Report:
-    ap = argparse.ArgumentParser(prog="report.py", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="report.py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("folders", nargs="+", help="multirun or run folders (searched recursively)")
-    ap.add_argument("--sort", metavar="COLUMN", help="sort the tables by this column (runs: "
-                    + ", ".join(RUN_COLUMNS) + "; groups: " + ", ".join(GROUP_COLUMNS) + ")")
+    ap.add_argument(
+        "--sort",
+        metavar="COLUMN",
+        help="sort the tables by this column (runs: "
+        + ", ".join(RUN_COLUMNS)
+        + "; groups: "
+        + ", ".join(GROUP_COLUMNS)
+        + ")",
+    )
     ap.add_argument("--desc", action="store_true", help="sort in descending order")
     ap.add_argument("--out", metavar="DIR", help="where to write the files (default: the first folder)")
     args = ap.parse_args(argv)

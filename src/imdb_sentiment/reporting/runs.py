@@ -3,6 +3,7 @@
 A run folder is one holding ``.hydra/`` or ``summary.json``. A run without a readable
 summary is still going, or failed: it is returned as incomplete, never raised.
 """
+
 from __future__ import annotations
 
 import json

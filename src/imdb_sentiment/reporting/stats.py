@@ -1,4 +1,5 @@
 """Seed statistics: mean, sample standard deviation, Student-t confidence interval, Welch's t test."""
+
 from __future__ import annotations
 
 import math
@@ -9,11 +10,13 @@ from scipy import stats
 CONFIDENCE = 0.95
 ALPHA = 0.05
 
-METHOD = (f"{CONFIDENCE:.0%} CI = mean ± t(0.975, n-1)·s/√n (Student t; s = sample standard deviation over seeds). "
-          f"Each group is compared with the best group (highest mean of the groups with n >= 2) by Welch's two-sided "
-          f"t test (unequal "
-          f"variances) at α = {ALPHA}, without correction for multiple comparisons. \"Within noise\" means no "
-          f"significant difference at that level, not that the groups are equal; a group with n < 2 cannot be tested.")
+METHOD = (
+    f"{CONFIDENCE:.0%} CI = mean ± t(0.975, n-1)·s/√n (Student t; s = sample standard deviation over seeds). "
+    f"Each group is compared with the best group (highest mean of the groups with n >= 2) by Welch's two-sided "
+    f"t test (unequal "
+    f'variances) at α = {ALPHA}, without correction for multiple comparisons. "Within noise" means no '
+    f"significant difference at that level, not that the groups are equal; a group with n < 2 cannot be tested."
+)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 ids that ran it. It is written atomically before the jobs are submitted (no job ids yet) and again once
 they are, and merged by run folder when ``sweep.py resume`` submits some points again.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,5 +32,7 @@ def record(sweep_dir: str | Path, points: list[dict], launcher: str) -> None:
         entry["overrides"] = list(p["overrides"])
         if p.get("job_id") and p["job_id"] not in entry["job_ids"]:
             entry["job_ids"].append(p["job_id"])
-    write_json_atomic(Path(sweep_dir) / MANIFEST, {"launcher": launcher, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                                   "points": list(by_dir.values())})
+    write_json_atomic(
+        Path(sweep_dir) / MANIFEST,
+        {"launcher": launcher, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"), "points": list(by_dir.values())},
+    )

@@ -6,6 +6,7 @@ Hydra's ``multirun.yaml`` (the grid expanded as the basic sweeper does), else fr
 (``squeue``, then ``sacct``) of its last job says pending, running or how it ended, and the run's own log
 gives its last error line.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -116,7 +117,9 @@ def status(sweep: str | Path) -> list[Point]:
             p.state = "failed" if slurm or error else "incomplete"
             p.detail = "; ".join(x for x in (slurm, error) if x)
         if job:
-            p.detail = "; ".join(x for x in (f"job {job}" + (f" {slurm}" if slurm and not p.detail else ""), p.detail) if x)
+            p.detail = "; ".join(
+                x for x in (f"job {job}" + (f" {slurm}" if slurm and not p.detail else ""), p.detail) if x
+            )
     return points
 
 
@@ -133,14 +136,28 @@ def resume_command(sweep: Path, todo: list[Point]) -> list[str]:
     """The sweep's own command line, into the same folder, running only ``todo`` (as one array on SLURM)."""
     config = _multirun_config(sweep)
     if config is None:
-        raise UserError(f"{sweep}: no multirun.yaml, so the sweep's command is unknown (a grid.sbatch array: "
-                        "resubmit its unfinished lines with sbatch --array=<their numbers>)")
-    ours = ("hydra.sweep.dir=", "hydra/sweeper=", "hydra.sweeper.only=", "hydra.job.config.override_dirname.exclude_keys=")
+        raise UserError(
+            f"{sweep}: no multirun.yaml, so the sweep's command is unknown (a grid.sbatch array: "
+            "resubmit its unfinished lines with sbatch --array=<their numbers>)"
+        )
+    ours = (
+        "hydra.sweep.dir=",
+        "hydra/sweeper=",
+        "hydra.sweeper.only=",
+        "hydra.job.config.override_dirname.exclude_keys=",
+    )
     hydra = [o for o in config.hydra.overrides.hydra if not o.startswith(ours)]
     only = ",".join(f"'{p.run_dir}'" for p in todo)
-    return [sys.executable, str(Path(__file__).resolve().parents[1] / "train.py"), "-m", *hydra,
-            *config.hydra.overrides.task, f"hydra.sweep.dir='{sweep}'", "hydra/sweeper=subset",
-            f"hydra.sweeper.only=[{only}]"]
+    return [
+        sys.executable,
+        str(Path(__file__).resolve().parents[1] / "train.py"),
+        "-m",
+        *hydra,
+        *config.hydra.overrides.task,
+        f"hydra.sweep.dir='{sweep}'",
+        "hydra/sweeper=subset",
+        f"hydra.sweeper.only=[{only}]",
+    ]
 
 
 def main(argv: list[str]) -> None:

@@ -1,4 +1,5 @@
 """Callbacks the configs name that Lightning does not ship."""
+
 from __future__ import annotations
 
 import time
@@ -86,8 +87,12 @@ class EpochHistory(Callback):
         row = self._values(trainer, ("train_loss", "train_acc"))
         if row["train_acc"] is None:  # nothing trained in this process yet (a resumed run's first epoch)
             return
-        val = self._val[1] if self._val is not None and self._val[0] == epoch else dict.fromkeys(("val_loss", "val_acc"))
-        self.epochs.append({"epoch": epoch + 1, **row, **val, **self._seconds()})  # 1-based, as summary.json counts epochs
+        val = (
+            self._val[1] if self._val is not None and self._val[0] == epoch else dict.fromkeys(("val_loss", "val_acc"))
+        )
+        self.epochs.append(
+            {"epoch": epoch + 1, **row, **val, **self._seconds()}
+        )  # 1-based, as summary.json counts epochs
         if trainer.is_global_zero:
             write_json_atomic(self.path, {"epochs": self.epochs})
 

@@ -1,4 +1,5 @@
 """Checkpoints that survive kills: atomic writes, reading one back, where a run picks up."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,11 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.run.folder import LAST, checkpoint_dir
 
-NEEDED = ("state_dict", "run_config", "tokenizer_json")  # what train.py's checkpoints carry (classifier.on_save_checkpoint)
+NEEDED = (
+    "state_dict",
+    "run_config",
+    "tokenizer_json",
+)  # what train.py's checkpoints carry (classifier.on_save_checkpoint)
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -30,8 +35,10 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         except (OSError, RuntimeError) as exc:  # torch's zip writer reports a full disk as a RuntimeError
             free = shutil.disk_usage(path.parent).free / 2**20
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[0][:120]
-            raise UserError(f"cannot write checkpoint {path} ({why}); {free:.0f} MiB free on that disk: make room, "
-                            "or point paths.log_dir at a disk that has it") from None
+            raise UserError(
+                f"cannot write checkpoint {path} ({why}); {free:.0f} MiB free on that disk: make room, "
+                "or point paths.log_dir at a disk that has it"
+            ) from None
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -91,8 +98,10 @@ def _why(exc: Exception) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied"
     if "Weights only load failed" in text:
-        return ("not a PyTorch checkpoint, or one holding more than tensors and plain values "
-                "(read with weights_only=True, which runs no code from the file)")
+        return (
+            "not a PyTorch checkpoint, or one holding more than tensors and plain values "
+            "(read with weights_only=True, which runs no code from the file)"
+        )
     if isinstance(exc, (EOFError, OSError, RuntimeError)):  # what torch raises for a cut or damaged archive
         return "truncated or corrupt (not a complete PyTorch checkpoint)"
     return f"{type(exc).__name__}: {(text.strip().splitlines() or [''])[0][:160]}"

@@ -4,6 +4,7 @@ Every writer (training, its callbacks) and reader (run discovery, the report, sw
 names from here. The callbacks' YAML (``configs/callbacks/default.yaml``) spells the same names for Lightning;
 ``tests/test_run_folder.py`` checks that the two agree.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -5,6 +5,7 @@ that already holds a checkpoint must hold one of this same run (``resume_check``
 here in one line, exit 2, before Hydra records its config in any folder, so another run's folder is
 left as it was. ``train`` checks the checkpoint again for runs started without Hydra.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,10 +25,13 @@ class RunFolderGuard(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         exclude = sweep_exclude_keys(config)
-        if exclude != list(config.hydra.job.config.override_dirname.exclude_keys):  # every job of the sweep is composed with these overrides
+        if exclude != list(
+            config.hydra.job.config.override_dirname.exclude_keys
+        ):  # every job of the sweep is composed with these overrides
             with open_dict(config):
                 config.hydra.overrides.hydra.append(
-                    "hydra.job.config.override_dirname.exclude_keys=[" + ",".join(f"'{k}'" for k in exclude) + "]")
+                    "hydra.job.config.override_dirname.exclude_keys=[" + ",".join(f"'{k}'" for k in exclude) + "]"
+                )
         jobs = sweep_jobs(config)
         if not jobs:  # a sweeper that chooses its jobs as it goes: train() checks each job's folder
             return
@@ -41,4 +45,5 @@ class RunFolderGuard(Callback):
 
 def _job_config(config: DictConfig, overrides: list[str]) -> DictConfig:
     from hydra.core.global_hydra import GlobalHydra
+
     return GlobalHydra.instance().config_loader().load_sweep_config(config, overrides)

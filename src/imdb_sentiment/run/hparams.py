@@ -11,6 +11,7 @@ number in one run and a string in another (``data.val_split`` 0.2 or test) as a 
 Lightning's ``log_hyperparams`` writes one experiment summary a run, and TensorBoard takes
 an arbitrary one of them as the grid's.
 """
+
 from __future__ import annotations
 
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -30,8 +31,9 @@ def hparams_of(cfg: DictConfig, summary: dict) -> dict:
     }
     for key in cfg.get("hparams") or []:
         params[key] = OmegaConf.select(cfg, key, default=None)
-    return {k: v if isinstance(v, (bool, int, float, str)) else ("null" if v is None else str(v))
-            for k, v in params.items()}
+    return {
+        k: v if isinstance(v, (bool, int, float, str)) else ("null" if v is None else str(v)) for k, v in params.items()
+    }
 
 
 def log_hparams(loggers, cfg: DictConfig, summary: dict, step: int) -> None:

@@ -6,6 +6,7 @@ escape codes. ``quiet_known_noise`` drops what fills a job log without telling a
 promotional tips, its "srun is available but not used" hint outside SLURM jobs, and a deprecation warning
 raised inside Lightning itself.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,9 +69,11 @@ class PlainProgress(ProgressBar):
         if step * self.lines // total != (step - 1) * self.lines // total or step == total:
             seconds = time.perf_counter() - self._start
             loss = trainer.callback_metrics.get("train/loss_step")
-            self._say(f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: {100 * step // total:3d}% "
-                      f"({step}/{total} steps, {step / max(seconds, 1e-9):.1f} steps/s"
-                      + (f", loss {float(loss):.4f})" if loss is not None else ")"))
+            self._say(
+                f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: {100 * step // total:3d}% "
+                f"({step}/{total} steps, {step / max(seconds, 1e-9):.1f} steps/s"
+                + (f", loss {float(loss):.4f})" if loss is not None else ")")
+            )
 
     def on_train_end(self, trainer, pl_module) -> None:
         self._epoch_done(trainer, trainer.current_epoch - 1)
@@ -80,7 +83,17 @@ class PlainProgress(ProgressBar):
             return
         self._printed_epoch = epoch
         m = trainer.callback_metrics
-        parts = [f"{name} {float(m[key]):.4f}" for name, key in (("train loss", "train/loss_epoch"),
-                 ("acc", "train/acc"), ("val loss", "val/loss"), ("acc", "val/acc")) if key in m]
-        self._say(f"epoch {epoch + 1}/{trainer.max_epochs} done in {time.perf_counter() - self._start:.1f} s: "
-                  + ", ".join(parts))
+        parts = [
+            f"{name} {float(m[key]):.4f}"
+            for name, key in (
+                ("train loss", "train/loss_epoch"),
+                ("acc", "train/acc"),
+                ("val loss", "val/loss"),
+                ("acc", "val/acc"),
+            )
+            if key in m
+        ]
+        self._say(
+            f"epoch {epoch + 1}/{trainer.max_epochs} done in {time.perf_counter() - self._start:.1f} s: "
+            + ", ".join(parts)
+        )

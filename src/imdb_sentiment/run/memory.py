@@ -1,4 +1,5 @@
 """Peak memory of this process, as summary.json and the benchmarks record it."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The data step on its own: encode what a config needs into the cache, on a node that can read the source."""
+
 from __future__ import annotations
 
 import logging

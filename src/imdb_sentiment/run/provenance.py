@@ -3,6 +3,7 @@
 A submitted sweep runs from a snapshot of the tracked source (``snapshot.py``), which has no ``.git``; the
 snapshot carries the provenance of the checkout it was made from in ``PROVENANCE_FILE`` at its root.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,11 @@ def source_state(root: Path = ROOT) -> dict:
     if commit is None:
         return {"commit": None, "dirty": None, "diff_sha256": None}
     diff = _git("diff", "HEAD", "--binary", root=root) or ""
-    return {"commit": commit.strip(), "dirty": bool(diff),
-            "diff_sha256": hashlib.sha256(diff.encode()).hexdigest()[:12] if diff else None}
+    return {
+        "commit": commit.strip(),
+        "dirty": bool(diff),
+        "diff_sha256": hashlib.sha256(diff.encode()).hexdigest()[:12] if diff else None,
+    }
 
 
 def slurm_job(env=os.environ) -> dict | None:
@@ -43,13 +47,22 @@ def slurm_job(env=os.environ) -> dict | None:
     if "SLURM_JOB_ID" not in env:
         return None
     array, task = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
-    return {"job": f"{array}_{task}" if array and task else env["SLURM_JOB_ID"],
-            "restart_count": int(env.get("SLURM_RESTART_COUNT") or 0)}
+    return {
+        "job": f"{array}_{task}" if array and task else env["SLURM_JOB_ID"],
+        "restart_count": int(env.get("SLURM_RESTART_COUNT") or 0),
+    }
 
 
 def provenance() -> dict:
     import lightning
     import torch
-    return {**source_state(), "python": platform.python_version(), "torch": torch.__version__,
-            "lightning": lightning.__version__, "cuda": torch.version.cuda, "host": socket.gethostname(),
-            "slurm": slurm_job()}
+
+    return {
+        **source_state(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "lightning": lightning.__version__,
+        "cuda": torch.version.cuda,
+        "host": socket.gethostname(),
+        "slurm": slurm_job(),
+    }

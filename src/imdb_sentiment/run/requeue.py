@@ -11,6 +11,7 @@ folder), so ``train`` finds ``checkpoints/last.ckpt`` there and resumes from it.
 Lightning's own SLURM requeue is switched off (``cluster_plugins``): it saves a mid-epoch
 checkpoint whose resumed epoch repeats batches, so its metrics would differ from an uninterrupted run.
 """
+
 from __future__ import annotations
 
 import logging
@@ -88,13 +89,19 @@ class RequeueOnSignal(Callback):
         if self.requeued or self.failed or (self._trainer is not None and not self._trainer.is_global_zero):
             return
         target = requeue_target()
-        log.warning("Received %s: requeueing SLURM job %s; it resumes from checkpoints/last.ckpt",
-                    signal.Signals(signum).name, target)
+        log.warning(
+            "Received %s: requeueing SLURM job %s; it resumes from checkpoints/last.ckpt",
+            signal.Signals(signum).name,
+            target,
+        )
         self.failed = requeue(target)
         self.requeued = self.failed is None
         if self.failed:
-            log.error("Cannot requeue: %s; stopping before the next batch, checkpoints/last.ckpt is intact: "
-                      "submit the same command again to resume", self.failed)
+            log.error(
+                "Cannot requeue: %s; stopping before the next batch, checkpoints/last.ckpt is intact: "
+                "submit the same command again to resume",
+                self.failed,
+            )
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if self.failed:

@@ -5,6 +5,7 @@ seed; keys that may change on resume (``trainer.max_epochs``, paths, launcher an
 evaluation is batched, where the data is read from) are not compared. One rule for an explicit
 ``ckpt_path`` and for the ``last.ckpt`` an earlier attempt left in the run folder.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,8 +36,13 @@ def settings(run_config: dict) -> dict:
 
 
 def this_run(cfg: DictConfig) -> dict:
-    return settings({k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
-                     for k in COMPARED if k in cfg})
+    return settings(
+        {
+            k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
+            for k in COMPARED
+            if k in cfg
+        }
+    )
 
 
 def differences(theirs: dict, ours: dict) -> list[str]:
@@ -59,5 +65,6 @@ def checkpoint_to_resume(cfg: DictConfig, out_dir: str | Path) -> str | None:
     what = "; ".join(differ[:3]) + ("; ..." if len(differ) > 3 else "")
     if explicit:
         raise UserError(f"ckpt_path={path}: was saved by another run ({what}); resume it with the same settings")
-    raise UserError(f"the run folder {out_dir} holds a checkpoint of another run ({what}): "
-                    "use a new folder or resume=false")
+    raise UserError(
+        f"the run folder {out_dir} holds a checkpoint of another run ({what}): use a new folder or resume=false"
+    )

@@ -6,6 +6,7 @@ in ``.code/.provenance.json``. The jobs import the package from there (``PYTHONP
 from its ``configs/``. A resumed sweep reuses the same snapshot, so every point of a sweep runs the same code.
 Outside a git checkout there is nothing to snapshot and jobs run the installed code.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,9 +52,10 @@ def make(sweep_dir: str | Path, root: Path = ROOT) -> Path | None:
 def redirect_configs(config_loader, code: Path, root: Path = ROOT) -> None:
     """Make ``config_loader`` (pickled into every job) read config files from the snapshot, not the checkout."""
     from hydra._internal.config_repository import ConfigRepository
+
     for element in config_loader.config_search_path.config_search_path:
         prefix = "file://" if element.path.startswith("file://") else ""
-        path = Path(element.path[len(prefix):])
+        path = Path(element.path[len(prefix) :])
         if path.is_absolute() and path.resolve().is_relative_to(root.resolve()):
             element.path = prefix + str(code / path.resolve().relative_to(root.resolve()))
     config_loader.repository = ConfigRepository(config_search_path=config_loader.config_search_path)

@@ -1,4 +1,5 @@
 """Train one run from a composed config: data, model, Trainer, test, summary."""
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,11 @@ log = logging.getLogger(__name__)
 
 def run_config(cfg: DictConfig) -> dict:
     """The resolved config without Hydra's own section: what a checkpoint needs to rebuild the run."""
-    return {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
-            for k, v in cfg.items() if k != "hydra"}
+    return {
+        k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+        for k, v in cfg.items()
+        if k != "hydra"
+    }
 
 
 def run_identity() -> dict:
@@ -43,8 +47,12 @@ def run_identity() -> dict:
         return {"overrides": [], "name": "", "model_config": None, "experiment": None}
     hc = HydraConfig.get()
     name = job_dirname(hc.overrides.task, hc.job.config.override_dirname.exclude_keys)  # a sweep job's folder name
-    return {"overrides": list(hc.overrides.task), "name": name,
-            "model_config": hc.runtime.choices.get("model"), "experiment": hc.runtime.choices.get("experiment")}
+    return {
+        "overrides": list(hc.overrides.task),
+        "name": name,
+        "model_config": hc.runtime.choices.get("model"),
+        "experiment": hc.runtime.choices.get("experiment"),
+    }
 
 
 def _instantiate_all(group: DictConfig | None) -> list:
@@ -66,9 +74,11 @@ def prepare_data(datamodule) -> None:
         datamodule.prepare_data()
     except CacheMissError as exc:
         command = " ".join(["python src/prepare_data.py", *_task_overrides()])
-        raise UserError(f"{exc}, and this node only reads the cache (data.cache_only, or a Hub source with "
-                        f"HF_HUB_OFFLINE/HF_DATASETS_OFFLINE set); prepare it on a node that can read the source: "
-                        f"{command}") from None
+        raise UserError(
+            f"{exc}, and this node only reads the cache (data.cache_only, or a Hub source with "
+            f"HF_HUB_OFFLINE/HF_DATASETS_OFFLINE set); prepare it on a node that can read the source: "
+            f"{command}"
+        ) from None
 
 
 def resume_from(cfg: DictConfig, out_dir: Path) -> str | None:
@@ -94,20 +104,29 @@ def train(cfg: DictConfig) -> dict:
     if _local_rank() == 0:  # bad data fails here, before any model or Trainer exists; other ranks wait in fit
         prepare_data(datamodule)
     module = SentimentClassifier(instantiate(cfg.model), instantiate(cfg.optimizer), run_config(cfg))
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=_instantiate_all(cfg.get("callbacks")),
-                                     logger=_instantiate_all(cfg.get("logger")) or False,
-                                     plugins=[AtomicCheckpointIO(), *cluster_plugins()])
+    trainer: L.Trainer = instantiate(
+        cfg.trainer,
+        callbacks=_instantiate_all(cfg.get("callbacks")),
+        logger=_instantiate_all(cfg.get("logger")) or False,
+        plugins=[AtomicCheckpointIO(), *cluster_plugins()],
+    )
 
     if trainer.world_size > 1:  # data.batch_size is per process, as in PyTorch's DDP
-        log.info("DDP: %d processes x data.batch_size %d = global batch %d", trainer.world_size, cfg.data.batch_size,
-                 trainer.world_size * cfg.data.batch_size)
+        log.info(
+            "DDP: %d processes x data.batch_size %d = global batch %d",
+            trainer.world_size,
+            cfg.data.batch_size,
+            trainer.world_size * cfg.data.batch_size,
+        )
     start = time.perf_counter()
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     except RequeueFailed as exc:
-        raise UserError(f"the job was signalled and could not be requeued ({exc}); it stopped mid-epoch "
-                        f"{trainer.current_epoch + 1}, and {out_dir}/checkpoints holds the epochs before: "
-                        "submit the same command again to resume") from None
+        raise UserError(
+            f"the job was signalled and could not be requeued ({exc}); it stopped mid-epoch "
+            f"{trainer.current_epoch + 1}, and {out_dir}/checkpoints holds the epochs before: "
+            "submit the same command again to resume"
+        ) from None
     fit_seconds = time.perf_counter() - start
     # Read what fit produced now: testing a checkpoint restores state saved at that checkpoint's epoch.
     es = trainer.early_stopping_callback
@@ -124,7 +143,9 @@ def train(cfg: DictConfig) -> dict:
         best = ckpt.best_model_path if ckpt is not None and ckpt.best_model_path else None
         results = trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False)
         test_acc = results[0]["test/acc"] if results else None
-        tested = {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
+        tested = (
+            {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
+        )
 
     summary = Summary(
         **run_identity(),
@@ -161,7 +182,10 @@ def start_line(origin: dict, out_dir: Path) -> str:
 def final_line(s: dict) -> str:
     best = "n/a" if s["best_val_acc"] is None else f"{s['best_val_acc']:.4f} at epoch {s['best_epoch']}"
     tested = s.get("tested_checkpoint") or {}
-    source = (f"best {tested['monitor']} checkpoint, epoch {tested['epoch']}" if tested.get("monitor")
-              else "final weights")
+    source = (
+        f"best {tested['monitor']} checkpoint, epoch {tested['epoch']}" if tested.get("monitor") else "final weights"
+    )
     test = "not run" if s["test_acc"] is None else f"{s['test_acc']:.4f} ({source})"
-    return f"Done: best val/acc {best} of {s['epochs_run']}; test/acc {test}; {s['fit_seconds']:.1f} s; {s['output_dir']}"
+    return (
+        f"Done: best val/acc {best} of {s['epochs_run']}; test/acc {test}; {s['fit_seconds']:.1f} s; {s['output_dir']}"
+    )
