@@ -16,6 +16,8 @@ import pytest
 from imdb_sentiment.data import IMDBDataModule, cache
 from imdb_sentiment.data.cache_lock import BuildLock
 
+pytestmark = pytest.mark.slow
+
 DATA = dict(
     tokenizer="word",
     vocab_size=200,

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.slow
 
 
 def run_train(tmp_path: Path, *overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:

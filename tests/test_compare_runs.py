@@ -17,6 +17,8 @@ from conftest import REPO
 from imdb_sentiment.inference.evaluation import evaluate
 from imdb_sentiment.reporting import report
 
+pytestmark = pytest.mark.slow
+
 GRID = ["data.batch_size=16,32", "seed=1,2"]
 FIXED = [
     "model=gru",

@@ -17,6 +17,8 @@ import torch
 from conftest import REPO
 from imdb_sentiment.run.checkpointing import intact
 
+pytestmark = pytest.mark.slow
+
 TINY = [
     "model=gru",
     "data.vocab_size=100",

@@ -26,7 +26,13 @@ def test_presets_exist():
     } <= set(EXPERIMENTS)
 
 
-@pytest.mark.parametrize("experiment", [None, *EXPERIMENTS])
+# best_bilstm's whole reviews take about 20 s even for one batch: in the slow tier.
+SLOW_PRESETS = {"best_bilstm"}
+
+
+@pytest.mark.parametrize(
+    "experiment", [pytest.param(e, marks=pytest.mark.slow) if e in SLOW_PRESETS else e for e in [None, *EXPERIMENTS]]
+)
 def test_preset_runs_fast_dev_run(experiment, make_cfg, tmp_path):
     overrides = [f"experiment={experiment}"] if experiment else []
     cfg = make_cfg(*overrides, "debug=fast")
@@ -86,6 +92,7 @@ def test_early_stopping_stops_and_tests_the_best_checkpoint(make_cfg):
     assert s["tested_checkpoint"] == {"monitor": "val/acc", "epoch": 1}
 
 
+@pytest.mark.slow
 def test_short_real_run_on_tiny_data_learns_and_keeps_best(make_cfg, tmp_path):
     cfg = make_cfg(
         "model=gru",

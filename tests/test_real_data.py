@@ -4,8 +4,12 @@ and its checkpoint alone labels the notebook's two example reviews (seed 003) co
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 from imdb_sentiment.run.training import train
+
+pytestmark = pytest.mark.slow
 
 
 def test_gru_learns_real_imdb_and_predicts_the_notebook_examples(real_imdb, make_cfg, tmp_path):

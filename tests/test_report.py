@@ -169,6 +169,7 @@ def test_files_written(multirun, tmp_path, capsys):
     assert "| data.batch_size=16 | 3 | 1 | 0.8200 ± 0.0200 |" in md and "![test_acc.png](test_acc.png)" in md
 
 
+@pytest.mark.slow
 def test_default_output_folder_and_cli(multirun):
     r = subprocess.run(
         [sys.executable, "src/report.py", str(multirun)], cwd=REPO, capture_output=True, text=True, timeout=300

@@ -73,6 +73,7 @@ def test_atomic_checkpoint_write_leaves_only_the_file(tmp_path):
     assert torch.equal(torch.load(tmp_path / "ckpt" / "last.ckpt")["w"], torch.ones(3))
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path, small_imdb):
     cache = tmp_path / "cache"
     whole = subprocess.run(
@@ -100,6 +101,7 @@ def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path
     assert_same_run(tmp_path / "whole", run)
 
 
+@pytest.mark.slow
 def test_resume_false_starts_over(tmp_path, small_imdb):
     cache = tmp_path / "cache"
     args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")
@@ -124,6 +126,7 @@ def _snapshot(folder: Path) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_a_folder_holding_another_runs_checkpoint_is_refused_untouched(tmp_path, small_imdb):
     cache = tmp_path / "cache"
     args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")

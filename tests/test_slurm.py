@@ -16,10 +16,14 @@ import torch
 
 from conftest import REPO, write_tiny_imdb
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("slurmctld") is None or os.geteuid() != 0,
-    reason="needs Debian's slurm-wlm and munge and root (.ci/run installs them)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.slurm,
+    pytest.mark.skipif(
+        shutil.which("slurmctld") is None or os.geteuid() != 0,
+        reason="needs Debian's slurm-wlm and munge and root (.ci/run installs them)",
+    ),
+]
 
 JOB_RESOURCES = ["--gpus-per-node=0", "--cpus-per-task=1", "--mem=1G"]  # the CPU-only local node
 TRAIN = [

@@ -95,6 +95,7 @@ def run_grid(tmp_path, *args, timeout=900):
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_local_parallel_launcher_runs_a_grid_concurrently(tmp_path, tiny_imdb):
     r = run_grid(
         tmp_path,
@@ -121,6 +122,7 @@ def test_local_parallel_launcher_runs_a_grid_concurrently(tmp_path, tiny_imdb):
     assert order.index("#2 started") > min(order.index("#0 finished"), order.index("#1 finished")), order
 
 
+@pytest.mark.slow
 def test_local_parallel_launcher_reports_a_failed_job_and_finishes_the_others(tmp_path, tiny_imdb):
     r = run_grid(
         tmp_path,
@@ -140,6 +142,7 @@ def test_local_parallel_launcher_reports_a_failed_job_and_finishes_the_others(tm
     assert not (sweep / "batch_size=0" / "summary.json").exists()
 
 
+@pytest.mark.slow
 def test_a_sweep_over_presets_gives_each_run_its_own_folder_and_report_group(tmp_path, tiny_imdb):
     r = run_grid(
         tmp_path,
@@ -187,6 +190,7 @@ def test_a_sweep_over_presets_gives_each_run_its_own_folder_and_report_group(tmp
     assert json.loads((sweep / names[1] / "summary.json").read_text())["seed"] == 2
 
 
+@pytest.mark.slow
 def test_a_sweep_over_two_data_copies_names_both(tmp_path, tiny_imdb):
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     (tmp_path / "a" / "imdb").symlink_to(tiny_imdb)
@@ -198,6 +202,7 @@ def test_a_sweep_over_two_data_copies_names_both(tmp_path, tiny_imdb):
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == [f"source={flat}_a_imdb", f"source={flat}_b_imdb"]
 
 
+@pytest.mark.slow
 def test_a_sweep_whose_folders_would_collide_is_refused_before_any_job(tmp_path, tiny_imdb):
     r = run_grid(tmp_path, "debug=fast", f"data.source={tmp_path}/x_y,{tmp_path}/x/y")
     assert r.returncode == 2, (r.stdout + r.stderr)[-3000:]
