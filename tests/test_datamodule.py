@@ -32,8 +32,6 @@ def test_second_run_hits_the_cache(make_cfg, monkeypatch):
     "override",
     [
         "data.vocab_size=300",
-        "data.maxlen=50",
-        "data.truncating=post",
         "data.val_split=0.25",
         "data.train_size=100",
         "data.test_size=60",
@@ -46,6 +44,21 @@ def test_every_keyed_value_changes_the_entry(make_cfg, override):
     base = instantiate(make_cfg().data)
     other = instantiate(make_cfg(override).data)
     assert cache.entry_name(base.spec) != cache.entry_name(other.spec)
+
+
+def test_maxlen_and_truncation_share_one_entry_of_untruncated_ids(make_cfg):
+    """The cache holds whole reviews; setup cuts them, so a grid over maxlen encodes once."""
+    base = build(make_cfg, "data.maxlen=50")
+    for override in ("data.maxlen=7", "data.truncating=post", "data.pad_mode=dynamic"):
+        other = build(make_cfg, override)
+        assert other.entry == base.entry, override
+    short, post = build(make_cfg, "data.maxlen=7"), build(make_cfg, "data.maxlen=7", "data.truncating=post")
+    whole = build(make_cfg, "data.pad_mode=dynamic", "data.maxlen=null")
+    first = whole.splits["train"].ids.take(np.array([0]))  # review 0's untruncated ids
+    ids = first.values[: first.lengths[0]]
+    n = min(7, len(ids))
+    assert short.splits["train"].ids[0, 7 - n :].tolist() == ids[-n:].tolist()  # pre: its last 7 ids
+    assert post.splits["train"].ids[0, 7 - n :].tolist() == ids[:n].tolist()  # post: its first 7
 
 
 def test_other_source_files_change_the_entry_and_rebuild(make_cfg, tmp_path):
@@ -82,7 +95,7 @@ def test_validation_rows_do_not_depend_on_the_test_subset(make_cfg):
 
 def test_entry_name_shows_the_key(make_cfg):
     dm = build(make_cfg, "data.vocab_size=300", "data.maxlen=50")
-    assert dm.entry.name.startswith("word300-len50pre-val0.2-nNone_None-s1234-")
+    assert dm.entry.name.startswith("word300-val0.2-nNone_None-s1234-")
     assert {p.name for p in dm.entry.iterdir()} == {"splits.npz", "tokenizer.json", "meta.json"}
 
 

@@ -2,6 +2,8 @@
 HTML, control characters. Encoding never raises, the Arrow word path gives Hugging Face's ids,
 lengths and padding follow Keras' rules, ids stay in the vocabulary, predict gives a probability."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -31,7 +33,14 @@ TEXT = st.one_of(
     st.lists(st.one_of(WORDS, HTML, st.text(max_size=5)), max_size=60).map(" ".join),
     st.lists(st.one_of(WORDS, HTML, st.text(max_size=3)), max_size=40).map("".join),
 )
-FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same 300 examples on every run, so CI is reproducible. To search new ones, set
+# HYPOTHESIS_SEARCH=1 (how the lone-space split and the "[PAD]" literal, now fixed in text_encoding, were found).
+FAST = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=not os.environ.get("HYPOTHESIS_SEARCH"),
+)
 
 
 @FAST

@@ -63,6 +63,17 @@ class DynamicLengthBatches(Dataset):
         return torch.from_numpy(self.ids.pad(None, self.padding, rows=rows)), self.labels[torch.from_numpy(rows)]
 
 
+def make_split(
+    ids: Ragged, labels: np.ndarray, pad_mode: str, maxlen: int | None, padding: str, truncating: str
+) -> FixedLengthBatches | DynamicLengthBatches:
+    """Untruncated ids (what the cache holds, what the tokenizer gives) as a split the model reads: cut to
+    ``maxlen`` on the ``truncating`` side, then padded on the ``padding`` side, to ``maxlen`` (``fixed``) or
+    batch by batch (``dynamic``). Training, evaluation and ``predict.py`` all take this one path."""
+    if pad_mode == "fixed":
+        return FixedLengthBatches(ids.pad(maxlen, padding, truncating), labels)
+    return DynamicLengthBatches(ids.truncate(maxlen, truncating), labels, padding)
+
+
 class IndexBatches(Sampler):
     """Index batches over ``lengths``; shuffled each epoch if ``shuffle``.
 

@@ -43,11 +43,7 @@ class CacheMissError(UserError):
 def entry_name(spec: dict) -> str:
     """A folder name that shows the main keyed values and hashes all of them."""
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
-    readable = (
-        "{tokenizer}{vocab_size}-len{maxlen}{truncating}-val{val_split}-n{train_size}_{test_size}-s{split_seed}".format(
-            **spec
-        )
-    )
+    readable = "{tokenizer}{vocab_size}-val{val_split}-n{train_size}_{test_size}-s{split_seed}".format(**spec)
     return f"{readable}-{digest}"
 
 

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from imdb_sentiment.data import cache
-from imdb_sentiment.data.batches import DynamicLengthBatches, FixedLengthBatches, IndexBatches
+from imdb_sentiment.data.batches import IndexBatches, make_split
 from imdb_sentiment.data.sources import hf_offline, load_raw_splits, looks_like_path, source_fingerprint
 from imdb_sentiment.data.text_encoding import encode, fit_tokenizer
 
@@ -73,13 +73,11 @@ class IMDBDataModule(L.LightningDataModule):
             "tokenizer": self.tokenizer_kind,
             "vocab_size": self.vocab_size,
             "start_token": self.start_token,
-            "maxlen": self.maxlen,
-            "truncating": self.truncating,
             "val_split": self.val_split,
             "train_size": self.train_size,
             "test_size": self.test_size,
             "split_seed": self.split_seed,
-            "format": 2,
+            "format": 3,  # 3: untruncated ids; maxlen and truncation are applied in setup
         }
 
     def prepare_data(self) -> None:
@@ -109,10 +107,7 @@ class IMDBDataModule(L.LightningDataModule):
             for name, (rows, _) in parts.items()
         }
         tok = fit_tokenizer(self.tokenizer_kind, self.vocab_size, texts["train"], self.start_token)  # train rows only
-        encoded = {
-            name: (encode(tok, texts[name]).truncate(self.maxlen, self.truncating), labels)
-            for name, (_, labels) in parts.items()
-        }
+        encoded = {name: (encode(tok, texts[name]), labels) for name, (_, labels) in parts.items()}
         return encoded, tok
 
     def setup(self, stage: str | None = None) -> None:
@@ -123,12 +118,9 @@ class IMDBDataModule(L.LightningDataModule):
         stored, _ = cache.load_entry(self.entry)
         device = self._resident_device()
         for name, (ids, labels) in stored.items():
-            if self.pad_mode == "fixed":
-                self.splits[name] = FixedLengthBatches(ids.pad(self.maxlen, self.padding, self.truncating), labels)
-                if device is not None:
-                    self.splits[name].to(device)
-            else:
-                self.splits[name] = DynamicLengthBatches(ids, labels, self.padding)
+            self.splits[name] = make_split(ids, labels, self.pad_mode, self.maxlen, self.padding, self.truncating)
+            if device is not None and self.pad_mode == "fixed":
+                self.splits[name].to(device)
         if self.val_split == "test":  # the same batches, not a second copy
             self.splits["val"] = self.splits["test"]
 

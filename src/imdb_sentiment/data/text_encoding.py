@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -87,7 +88,9 @@ def _words(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[pa.Array,
         for i in np.flatnonzero(astral):
             rows[i] = normaliser.normalize_str(col[i].as_py())
         normalised = [pa.array(rows, type=pa.large_string())]
-    lists = pc.utf8_split_whitespace(pa.chunked_array(normalised, type=pa.large_string())).combine_chunks()
+    # After the normaliser only plain spaces separate words. Split on " " rather than with utf8_split_whitespace,
+    # which (pyarrow 26, arrays computed from a slice) can return a lone " " as a word: Hypothesis found it.
+    lists = pc.split_pattern(pa.chunked_array(normalised, type=pa.large_string()), " ").combine_chunks()
     words, parents = pc.list_flatten(lists), pc.list_parent_indices(lists)
     keep = pc.greater(pc.utf8_length(words), 0)  # split leaves one "" for a text with no words
     return pc.filter(words, keep), pc.filter(parents, keep).to_numpy(zero_copy_only=False)
@@ -147,7 +150,7 @@ def fit_tokenizer(
         tok.model = models.WordLevel({w: i for i, w in enumerate(kept)}, unk_token=UNK)
     else:
         trainer = trainer_cls(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
-        tok.train_from_iterator(_strings(texts), trainer=trainer, length=len(texts))
+        tok.train_from_iterator(_as_text(_strings(texts)), trainer=trainer, length=len(texts))
     assert [tok.token_to_id(s) for s in specials] == list(range(len(specials)))
     if start_token:
         tok.post_processor = _start_token()
@@ -158,11 +161,20 @@ def fit_tokenizer(
     return tok
 
 
+_SPECIAL_LITERAL = re.compile(r"\[(PAD|UNK|START)\]")
+
+
+def _as_text(texts: list[str]) -> list[str]:
+    """A review that spells a special token ("[PAD]") means the characters, not padding: the subword tokenizer
+    matches special tokens in raw text, so the brackets are set apart first (Hypothesis found it)."""
+    return [_SPECIAL_LITERAL.sub(r"[ \1 ]", t) for t in texts]
+
+
 def encode(tok: Tokenizer, texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> Ragged:
     """Token ids of every text, untruncated, as one ragged array (int32)."""
     if _is_arrow_word_tokenizer(tok):
         return _encode_words(tok, texts)
-    texts = _strings(texts)
+    texts = _as_text(_strings(texts))
     batch = tok.encode_batch_fast(texts) if hasattr(tok, "encode_batch_fast") else tok.encode_batch(texts)
     lengths = np.fromiter((len(e.ids) for e in batch), dtype=np.int64, count=len(batch))
     values = np.fromiter(itertools.chain.from_iterable(e.ids for e in batch), dtype=np.int32, count=int(lengths.sum()))

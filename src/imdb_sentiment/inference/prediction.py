@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from imdb_sentiment.data.batches import make_split
 from imdb_sentiment.data.text_encoding import encode
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.inference.trained_run import Trained
@@ -22,19 +23,15 @@ THRESHOLD = 0.5  # positive when p > 0.5: the rule the training accuracy (torchm
 def predict_proba(trained: Trained, texts: list[str]) -> np.ndarray:
     """P(positive) for each text."""
     data = trained.config["data"]
-    ids = encode(trained.tokenizer, texts).truncate(data["maxlen"], data["truncating"])
+    ids = encode(trained.tokenizer, texts)
     empty = np.flatnonzero(ids.lengths == 0)
     if len(empty):
         raise UserError(f"review {empty[0] + 1} has no words the tokenizer keeps (nothing to read)")
-    if data["pad_mode"] == "fixed":
-        step = data.get("eval_batch_size") or data["batch_size"]
-        batches = [
-            ids.pad(data["maxlen"], data["padding"], data["truncating"], rows=np.arange(i, min(i + step, len(ids))))
-            for i in range(0, len(ids), step)
-        ]
-    else:
-        batches = [ids.pad(None, data["padding"], rows=np.array([i])) for i in range(len(ids))]
-    logits = [trained.module(torch.from_numpy(b).long()) for b in batches]
+    split = make_split(ids, np.zeros(len(ids)), data["pad_mode"], data["maxlen"], data["padding"], data["truncating"])
+    # Fixed length: batches as in evaluation; dynamic: each review alone, so no other review pads it.
+    step = (data.get("eval_batch_size") or data["batch_size"]) if data["pad_mode"] == "fixed" else 1
+    batches = [split[np.arange(i, min(i + step, len(ids)))][0] for i in range(0, len(ids), step)]
+    logits = [trained.module(b.long()) for b in batches]
     return torch.sigmoid(torch.cat(logits).float()).numpy()
 
 
