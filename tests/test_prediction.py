@@ -55,3 +55,17 @@ def test_review_with_nothing_to_read_is_a_user_error(make_cfg, tmp_path):
     trained = load_trained(tmp_path / "run" / "checkpoints" / "last.ckpt")
     with pytest.raises(UserError, match="review 2 has no words"):
         predict_proba(trained, ["great film", "?!"])
+
+
+def test_a_checkpoint_from_before_the_tokenizer_moved_to_the_data_module_still_loads(make_cfg, tmp_path):
+    """Checkpoints written before this version kept the tokenizer at the top level, not in the data module's state."""
+    cfg = make_cfg("model=gru", "data.vocab_size=100", "data.maxlen=30", "trainer.max_epochs=1")
+    train(cfg)
+    new = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    ckpt = torch.load(new, map_location="cpu", weights_only=False)
+    assert "tokenizer_json" not in ckpt and ckpt["IMDBDataModule"]["tokenizer_json"].startswith("{")
+    ckpt["tokenizer_json"] = ckpt.pop("IMDBDataModule")["tokenizer_json"]  # the old layout
+    old = tmp_path / "old.ckpt"
+    torch.save(ckpt, old)
+    texts = ["Great excellent film!", "Awful, boring."]
+    assert np.array_equal(predict_proba(load_trained(old), texts), predict_proba(load_trained(new), texts))

@@ -121,7 +121,7 @@ def test_checkpoint_rebuilds_the_run_without_the_data(make_cfg, tmp_path):
     cfg = make_cfg("model=lstm", "data.vocab_size=100", "data.maxlen=30", "trainer.max_epochs=1")
     train(cfg)
     ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
-    config, tok = ckpt["run_config"], Tokenizer.from_str(ckpt["tokenizer_json"])
+    config, tok = ckpt["run_config"], Tokenizer.from_str(ckpt["IMDBDataModule"]["tokenizer_json"])
     assert config["data"]["maxlen"] == 30 and config["model"]["cell"] == "lstm"
     module = SentimentClassifier(instantiate(config["model"]), instantiate(config["optimizer"]), config)
     module.load_state_dict(ckpt["state_dict"])

@@ -133,6 +133,13 @@ class IMDBDataModule(L.LightningDataModule):
     def tokenizer_path(self) -> Path:
         return self.entry / "tokenizer.json"
 
+    # Lightning stores this in every checkpoint under the class name: a trained run's tokenizer travels with it.
+    def state_dict(self) -> dict:
+        return {"tokenizer_json": self.tokenizer_path.read_text()} if self.entry is not None else {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        pass  # the run's own cache entry (same key) holds the same tokenizer
+
     def _train_epoch(self) -> int:
         """The epoch the train batches are drawn for. Lightning creates a resumed run's first train iterator
         before it calls ``set_epoch``, so read the fit loop's count of processed epochs instead."""

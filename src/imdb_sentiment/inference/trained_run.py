@@ -11,7 +11,7 @@ from tokenizers import Tokenizer
 
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.models import SentimentClassifier
-from imdb_sentiment.run.checkpointing import read_checkpoint
+from imdb_sentiment.run.checkpointing import checkpoint_tokenizer, read_checkpoint
 
 
 @dataclass
@@ -28,9 +28,9 @@ def load_trained(path: str | Path) -> Trained:
     config = ckpt["run_config"]
     try:
         net = instantiate(config["model"])
-        module = SentimentClassifier(net, instantiate(config["optimizer"]), config, ckpt["tokenizer_json"])
+        module = SentimentClassifier(net, instantiate(config["optimizer"]), config)
         module.load_state_dict(ckpt["state_dict"])
-        tokenizer = Tokenizer.from_str(ckpt["tokenizer_json"])
+        tokenizer = Tokenizer.from_str(checkpoint_tokenizer(ckpt))
     except Exception as exc:
         detail = (str(exc).strip().splitlines() or [""])[0][:200]
         raise UserError(

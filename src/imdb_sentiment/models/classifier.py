@@ -17,16 +17,14 @@ class SentimentClassifier(L.LightningModule):
     """Binary cross-entropy on logits, accuracy through torchmetrics, best validation tracked.
 
     ``optimizer`` is a partial taking the parameters (Hydra's ``_partial_: true``). ``config`` (the
-    run's resolved config) and ``tokenizer_json`` (the fitted tokenizer) go into every checkpoint,
-    so that eval and predict rebuild this run and encode raw text without the data set.
+    run's resolved config) goes into every checkpoint, and the data module's state (the fitted tokenizer)
+    beside it, so that eval and predict rebuild this run and encode raw text without the data set.
     """
 
-    def __init__(
-        self, net: nn.Module, optimizer: Callable, config: dict | None = None, tokenizer_json: str | None = None
-    ):
+    def __init__(self, net: nn.Module, optimizer: Callable, config: dict | None = None):
         super().__init__()
         self.net, self.optimizer_factory = net, optimizer
-        self.config, self.tokenizer_json = config, tokenizer_json
+        self.config = config
         self.train_acc, self.val_acc, self.test_acc = BinaryAccuracy(), BinaryAccuracy(), BinaryAccuracy()
         self.best_val_acc, self.best_epoch = float("nan"), -1
         self.loaded_epoch: int | None = None  # epoch (0-based) of the checkpoint last loaded
@@ -90,18 +88,11 @@ class SentimentClassifier(L.LightningModule):
         metric.reset()
         return value
 
-    def setup(self, stage: str) -> None:
-        # Ranks that did not build the data read the tokenizer once the Trainer's prepare_data is done.
-        if self.tokenizer_json is None and self._trainer is not None and self.trainer.datamodule is not None:
-            path = getattr(self.trainer.datamodule, "tokenizer_path", None)
-            self.tokenizer_json = path.read_text() if path is not None else None
-
     def configure_optimizers(self):
         return self.optimizer_factory(self.parameters())
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["run_config"] = self.config
-        checkpoint["tokenizer_json"] = self.tokenizer_json
         checkpoint["best_val"] = {"acc": self.best_val_acc, "epoch": self.best_epoch}
         checkpoint["rng_states"] = rng_states()
 

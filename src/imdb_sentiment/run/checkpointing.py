@@ -13,11 +13,8 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.run.folder import LAST, checkpoint_dir
 
-NEEDED = (
-    "state_dict",
-    "run_config",
-    "tokenizer_json",
-)  # what train.py's checkpoints carry (classifier.on_save_checkpoint)
+NEEDED = ("state_dict", "run_config")  # what train.py's checkpoints carry (classifier.on_save_checkpoint)
+DATA_STATE = "IMDBDataModule"  # where Lightning keeps the data module's state (its tokenizer) in a checkpoint
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -88,6 +85,8 @@ def read_checkpoint(path: str | Path) -> dict:
     except Exception as exc:  # torch raises many kinds for a truncated or foreign file
         raise UserError(f"{where}: not a readable checkpoint: {_why(exc)}") from None
     missing = [k for k in NEEDED if not isinstance(ckpt, dict) or k not in ckpt]
+    if not missing and checkpoint_tokenizer(ckpt) is None:
+        missing = ["tokenizer"]
     if missing:
         raise UserError(f"{where}: not a checkpoint written by this project's train.py (no {', '.join(missing)})")
     return ckpt
@@ -105,3 +104,9 @@ def _why(exc: Exception) -> str:
     if isinstance(exc, (EOFError, OSError, RuntimeError)):  # what torch raises for a cut or damaged archive
         return "truncated or corrupt (not a complete PyTorch checkpoint)"
     return f"{type(exc).__name__}: {(text.strip().splitlines() or [''])[0][:160]}"
+
+
+def checkpoint_tokenizer(ckpt: dict) -> str | None:
+    """The fitted tokenizer (JSON) a checkpoint carries: in the data module's state, or at the top level where
+    checkpoints written before the data module kept it put it."""
+    return (ckpt.get(DATA_STATE) or {}).get("tokenizer_json") or ckpt.get("tokenizer_json")
