@@ -88,3 +88,8 @@ def make_cfg(tmp_path, tiny_imdb):
         )
 
     return make
+
+
+def to_lists(ragged) -> list[list[int]]:
+    """A ``Ragged``'s sequences as plain lists, for comparing with expected ids."""
+    return [ragged.values[a:b].tolist() for a, b in zip(ragged.offsets[:-1], ragged.offsets[1:])]

@@ -10,6 +10,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import to_lists
 from imdb_sentiment.data.text_encoding import PAD_ID, START_ID, encode, fit_tokenizer
 from imdb_sentiment.inference.prediction import predict_proba
 from imdb_sentiment.inference.trained_run import Trained
@@ -46,7 +47,7 @@ FAST = settings(
 @FAST
 @given(TEXT)
 def test_word_path_gives_hugging_faces_ids_for_any_text(text):
-    assert encode(WORD, [text]).to_lists() == [WORD.encode(text).ids]
+    assert to_lists(encode(WORD, [text])) == [WORD.encode(text).ids]
 
 
 @FAST
@@ -63,10 +64,10 @@ def test_encoding_never_raises_and_pads_like_keras(texts, tok, maxlen, padding, 
     assert ((ids.values >= 0) & (ids.values < tok.get_vocab_size())).all()
     assert not (ids.values == PAD_ID).any()  # padding is never a token
     if tok is WORD:
-        assert all(row[:1] == [START_ID] for row in ids.to_lists())
+        assert all(row[:1] == [START_ID] for row in to_lists(ids))
     padded = ids.pad(maxlen, padding, truncating)
     assert padded.shape == (len(texts), maxlen)
-    for row, full in zip(padded, ids.to_lists()):
+    for row, full in zip(padded, to_lists(ids)):
         kept = full[-maxlen:] if truncating == "pre" else full[:maxlen]
         body = row[maxlen - len(kept) :] if padding == "pre" else row[: len(kept)]
         assert body.tolist() == kept and (row == PAD_ID).sum() == maxlen - len(kept)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, to_lists
 from imdb_sentiment.run.training import train
 
 pytestmark = pytest.mark.slow
@@ -59,4 +59,4 @@ def test_word_tokenizer_matches_hugging_face_on_real_reviews(real_imdb):
     check = pq.read_table(test_file).column("text").to_pylist()[::10]
     ours, ref = fit_tokenizer("word", 20000, fit_on, True), hugging_face_word_tokenizer(fit_on, 20000, True)
     assert ours.get_vocab() == ref.get_vocab()
-    assert encode(ours, check).to_lists() == [e.ids for e in ref.encode_batch(check)]
+    assert to_lists(encode(ours, check)) == [e.ids for e in ref.encode_batch(check)]

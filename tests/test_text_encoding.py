@@ -2,13 +2,14 @@
 
 import numpy as np
 
+from conftest import to_lists
 from imdb_sentiment.data.text_encoding import PAD_ID, START_ID, UNK_ID, encode, fit_tokenizer
 
 TRAIN = ["The movie was GREAT, great fun!<br /><br />Don't miss it.", "the plot was dull... dull, DULL", "great cast"]
 
 
 def ids(tok, text):
-    return encode(tok, [text]).to_lists()[0]
+    return to_lists(encode(tok, [text]))[0]
 
 
 def test_word_level_normalises_like_keras():
@@ -39,7 +40,7 @@ def test_encode_handles_empty_and_odd_text():
     tok = fit_tokenizer("word", 50, TRAIN, start_token=False)
     r = encode(tok, ["", "   ", "\x00\x07", "ünïcødé 🙂 great"])
     assert r.lengths.tolist()[:3] == [0, 0, 0]
-    assert r.to_lists()[3][-1] == tok.token_to_id("great")
+    assert to_lists(r)[3][-1] == tok.token_to_id("great")
     assert r.values.dtype == np.int32
 
 
@@ -58,7 +59,7 @@ def test_start_token_opens_every_review_like_keras_start_char():
     assert ids(tok, "great zebra") == [START_ID, tok.token_to_id("great"), UNK_ID]
     assert ids(tok, "") == [START_ID]
     r = encode(tok, ["dull " * 10])
-    assert r.truncate(4, "pre").to_lists() == [[tok.token_to_id("dull")] * 4]  # pre-truncation drops it, as in Keras
+    assert to_lists(r.truncate(4, "pre")) == [[tok.token_to_id("dull")] * 4]  # pre-truncation drops it, as in Keras
 
 
 ODD = [
@@ -120,7 +121,7 @@ def test_word_path_matches_hugging_face_on_odd_text():
     for start_token in (False, True):
         ours, ref = fit_tokenizer("word", 60, texts, start_token), hugging_face_word_tokenizer(texts, 60, start_token)
         assert ours.get_vocab() == ref.get_vocab()
-        assert encode(ours, ODD).to_lists() == [e.ids for e in ref.encode_batch(ODD)]
+        assert to_lists(encode(ours, ODD)) == [e.ids for e in ref.encode_batch(ODD)]
         assert [e.ids for e in ours.encode_batch(ODD)] == [
             e.ids for e in ref.encode_batch(ODD)
         ]  # as saved in checkpoints

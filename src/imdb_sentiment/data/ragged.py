@@ -29,9 +29,6 @@ class Ragged:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
-    def to_lists(self) -> list[list[int]]:
-        return [self.values[a:b].tolist() for a, b in zip(self.offsets[:-1], self.offsets[1:])]
-
     def take(self, rows: np.ndarray) -> Ragged:
         """The sequences at ``rows``, in that order."""
         lengths = self.lengths[rows]
