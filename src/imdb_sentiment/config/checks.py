@@ -1,4 +1,5 @@
-"""Check a composed config before any data is read or any model is built.
+"""Check a composed config before any data is read or any model is built: each value on its own here, then
+the rules that tie several together (``rules.py``).
 
 Each problem is reported as one ``ConfigError``: the key, the value and what is allowed.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from imdb_sentiment.config.rules import check_rules
 from imdb_sentiment.data.ragged import SIDES
 from imdb_sentiment.data.sources import check_exists
 from imdb_sentiment.data.text_encoding import KINDS
@@ -56,8 +58,6 @@ def check_config(cfg: DictConfig) -> None:
     _choice("data.padding", d.padding, SIDES)
     _choice("data.truncating", d.truncating, SIDES)
     _booleans(cfg, "data", ("bucket", "start_token"))
-    if d.bucket and d.pad_mode != "dynamic":
-        raise ConfigError("data.bucket", d.bucket, "length bucketing needs data.pad_mode=dynamic")
     _positive_int(cfg, "data.batch_size")
     _positive_int(cfg, "data.eval_batch_size", optional=True)
     _positive_int(cfg, "data.train_size", optional=True, minimum=2)
@@ -72,23 +72,17 @@ def check_config(cfg: DictConfig) -> None:
     check_exists(src)
     _check_model(cfg)
     _positive_int(cfg, "trainer.max_epochs")
-    _check_strategy(cfg.trainer)
     lr = cfg.optimizer.get("lr")
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0:
         raise ConfigError("optimizer.lr", lr, "must be a positive number")
+    check_rules(cfg, get_class(cfg.model._target_))
 
 
 def _check_model(cfg: DictConfig) -> None:
     try:
-        cls = get_class(cfg.model._target_)
+        get_class(cfg.model._target_)
     except Exception as exc:
         raise ConfigError("model._target_", cfg.model.get("_target_"), "must name an importable model class") from exc
-    if getattr(cls, "requires_fixed_length", False) and cfg.data.pad_mode != "fixed":
-        raise ConfigError(
-            "data.pad_mode",
-            cfg.data.pad_mode,
-            f"{cls.__name__} flattens a fixed number of positions: it needs data.pad_mode=fixed",
-        )
     for key in ("embed_dim", "hidden_size", "num_layers"):
         if key in cfg.model:
             _positive_int(cfg, f"model.{key}")
@@ -101,43 +95,7 @@ def _check_model(cfg: DictConfig) -> None:
     if "pooling" in cfg.model:
         _choice("model.pooling", cfg.model.pooling, POOLINGS)
     _booleans(cfg, "model", ("bidirectional", "packed", "keras_init", "sparse"), optional=True)
-    if cfg.model.get("sparse"):
-        _check_sparse_gradients(cfg)
     for key in ("dropout", "spatial_dropout"):
         p = cfg.model.get(key)
         if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1):
             raise ConfigError(f"model.{key}", p, "must be a probability in [0, 1)")
-
-
-SPARSE_OPTIMIZERS = ("imdb_sentiment.models.optim.LazyAdam", "torch.optim.SGD", "torch.optim.Adagrad")
-
-
-def _check_sparse_gradients(cfg: DictConfig) -> None:
-    """A sparse embedding gradient is refused by Adam and RMSprop, and by gradient-norm clipping."""
-    target = cfg.optimizer.get("_target_")
-    if target not in SPARSE_OPTIMIZERS:
-        raise ConfigError(
-            "optimizer._target_",
-            target,
-            "cannot take model.sparse=true's sparse gradients; use "
-            "optimizer=lazy_adam (or " + " / ".join(SPARSE_OPTIMIZERS[1:]) + "), or model.sparse=false",
-        )
-    clip = cfg.trainer.get("gradient_clip_val")
-    if clip:
-        raise ConfigError(
-            "trainer.gradient_clip_val",
-            clip,
-            "must be null with model.sparse=true (PyTorch cannot take the norm of a sparse gradient)",
-        )
-
-
-def _check_strategy(trainer: DictConfig) -> None:
-    strategy, devices, nodes = str(trainer.get("strategy") or ""), trainer.get("devices"), trainer.get("num_nodes", 1)
-    if strategy.startswith("ddp") and _is_int(devices) and _is_int(nodes) and devices * nodes == 1:
-        raise ConfigError(
-            "trainer.strategy",
-            strategy,
-            "needs more than one process, and trainer.devices x "
-            "trainer.num_nodes is 1 (inside SLURM both come from the job); leave out trainer=ddp "
-            "to train on one device",
-        )
