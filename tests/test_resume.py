@@ -43,6 +43,12 @@ def train_cmd(run_dir: Path, cache: Path, data: Path, *extra: str) -> list[str]:
     ]
 
 
+def train_in(run_dir: Path, cache: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
+    """``python src/train.py`` into ``run_dir``, waited for."""
+    cmd = train_cmd(run_dir, cache, data, *extra)
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+
+
 def final_state(run_dir: Path) -> tuple[dict, dict]:
     summary = json.loads((run_dir / "summary.json").read_text())
     weights = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
@@ -76,9 +82,7 @@ def test_atomic_checkpoint_write_leaves_only_the_file(tmp_path):
 @pytest.mark.slow
 def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path, small_imdb):
     cache = tmp_path / "cache"
-    whole = subprocess.run(
-        train_cmd(tmp_path / "whole", cache, small_imdb), cwd=REPO, capture_output=True, text=True, timeout=900
-    )
+    whole = train_in(tmp_path / "whole", cache, small_imdb)
     assert whole.returncode == 0, whole.stderr[-3000:]
 
     run = tmp_path / "interrupted"
@@ -95,7 +99,7 @@ def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path
     first_epoch = torch.load(last, map_location="cpu", weights_only=False)["epoch"]
     assert first_epoch < 4
 
-    again = subprocess.run(train_cmd(run, cache, small_imdb), cwd=REPO, capture_output=True, text=True, timeout=900)
+    again = train_in(run, cache, small_imdb)
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"Resuming from {last}" in again.stdout + again.stderr
     assert_same_run(tmp_path / "whole", run)
@@ -105,17 +109,9 @@ def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path
 def test_resume_false_starts_over(tmp_path, small_imdb):
     cache = tmp_path / "cache"
     args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")
-    first = subprocess.run(
-        train_cmd(tmp_path / "run", cache, small_imdb, *args), cwd=REPO, capture_output=True, text=True, timeout=900
-    )
+    first = train_in(tmp_path / "run", cache, small_imdb, *args)
     assert first.returncode == 0, first.stderr[-3000:]
-    again = subprocess.run(
-        train_cmd(tmp_path / "run", cache, small_imdb, *args, "resume=false"),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    again = train_in(tmp_path / "run", cache, small_imdb, *args, "resume=false")
     assert again.returncode == 0 and "Resuming from" not in again.stdout + again.stderr
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_run"] == 1
 
@@ -130,19 +126,11 @@ def _snapshot(folder: Path) -> dict:
 def test_a_folder_holding_another_runs_checkpoint_is_refused_untouched(tmp_path, small_imdb):
     cache = tmp_path / "cache"
     args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")
-    first = subprocess.run(
-        train_cmd(tmp_path / "run", cache, small_imdb, *args), cwd=REPO, capture_output=True, text=True, timeout=900
-    )
+    first = train_in(tmp_path / "run", cache, small_imdb, *args)
     assert first.returncode == 0, first.stderr[-3000:]
     before = _snapshot(tmp_path / "run")
     # Another preset (a stacked LSTM) started in the GRU run's folder, as the old sweep naming made happen.
-    other = subprocess.run(
-        train_cmd(tmp_path / "run", cache, small_imdb, *args, "experiment=practicum_stacked"),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    other = train_in(tmp_path / "run", cache, small_imdb, *args, "experiment=practicum_stacked")
     assert other.returncode == 2, other.stderr[-3000:]
     assert "Traceback" not in other.stdout + other.stderr
     (line,) = other.stderr.strip().splitlines()
@@ -155,21 +143,9 @@ def test_a_folder_holding_another_runs_checkpoint_is_refused_untouched(tmp_path,
     # What may change on resume is not compared: more epochs, another copy of the data, evaluation batches.
     copy = tmp_path / "copy_of_data"
     copy.symlink_to(small_imdb)
-    more = subprocess.run(
-        train_cmd(tmp_path / "run", cache, copy, *args, "trainer.max_epochs=2", "data.eval_batch_size=64"),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    more = train_in(tmp_path / "run", cache, copy, *args, "trainer.max_epochs=2", "data.eval_batch_size=64")
     assert more.returncode == 0 and "Resuming from" in more.stdout + more.stderr, more.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_run"] == 2
     # A different seed is another run; resume=false is the way to reuse the folder.
-    seed = subprocess.run(
-        train_cmd(tmp_path / "run", cache, small_imdb, *args, "seed=7"),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    seed = train_in(tmp_path / "run", cache, small_imdb, *args, "seed=7")
     assert seed.returncode == 2 and "(data.shuffle_seed is 42 there, 7 here; seed is 42 there, 7 here)" in seed.stderr

@@ -127,6 +127,12 @@ def wait_done(env, job: str, timeout: float = 600) -> str:
     raise AssertionError(f"job {job} still {job_state(env, job)} after {timeout} s")
 
 
+def start_sweep(work, logs: Path, *args: str) -> subprocess.Popen:
+    """``python src/train.py -m launcher=local_slurm`` over the work data into ``logs``, left running."""
+    cmd = [sys.executable, "src/train.py", "-m", "launcher=local_slurm", *common(work), f"paths.log_dir={logs}", *args]
+    return subprocess.Popen(cmd, cwd=REPO, env=work["env"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def common(work) -> list[str]:
     return [f"data.source={work['data']}", f"paths.cache_dir={work['cache']}", *TRAIN]
 
@@ -285,24 +291,7 @@ def test_hard_killed_job_makes_the_launcher_fail_instead_of_waiting(work):
     """A job killed without a chance to write its result (SIGKILL, as the OOM killer does): submitit learns
     its end from sacct, and the sweep fails with the job named while the other job still completes."""
     logs = work["root"] / "killed_logs"
-    sweep = subprocess.Popen(
-        [
-            sys.executable,
-            "src/train.py",
-            "-m",
-            "launcher=local_slurm",
-            *common(work),
-            f"paths.log_dir={logs}",
-            "trainer.max_epochs=1",
-            "seed=1,2",
-            "hydra.launcher.array_parallelism=1",
-        ],
-        cwd=REPO,
-        env=work["env"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    sweep = start_sweep(work, logs, "trainer.max_epochs=1", "seed=1,2", "hydra.launcher.array_parallelism=1")
     deadline = time.time() + 300
     while True:  # the first array task, once it runs
         jobs = subprocess.run(
@@ -389,23 +378,7 @@ def test_signalled_array_task_of_grid_sbatch_requeues_only_itself(work, uninterr
 
 def test_signalled_task_of_a_submitit_sweep_requeues_only_itself(work, uninterrupted):
     logs = work["root"] / "array_logs"
-    sweep = subprocess.Popen(
-        [
-            sys.executable,
-            "src/train.py",
-            "-m",
-            "launcher=local_slurm",
-            *common(work),
-            *ARRAY_RUN,
-            f"paths.log_dir={logs}",
-            "trainer.max_epochs=1,12,6",
-        ],
-        cwd=REPO,
-        env=work["env"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    sweep = start_sweep(work, logs, *ARRAY_RUN, "trainer.max_epochs=1,12,6")
     env = work["env"]
     wait_for(lambda: list(logs.glob("multiruns/*/*/max_epochs=6/checkpoints/last.ckpt")), "task 2's first epoch")
     (run,) = logs.glob("multiruns/*/*/max_epochs=6")
