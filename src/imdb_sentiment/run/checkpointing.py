@@ -81,7 +81,8 @@ def read_checkpoint(path: str | Path) -> dict:
     try:
         # weights_only: tensors and plain containers only, so a foreign file cannot run code while loading;
         # mmap: tensors are read when used, so checking a checkpoint's run_config costs no copy of its weights.
-        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        # Only torch's zip format can be mapped; anything else takes the plain load and its own error.
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except Exception as exc:  # torch raises many kinds for a truncated or foreign file
         raise UserError(f"{where}: not a readable checkpoint: {_why(exc)}") from None
     missing = [k for k in NEEDED if not isinstance(ckpt, dict) or k not in ckpt]
