@@ -516,3 +516,58 @@ def test_ddp_job_with_two_tasks_trains_on_the_cpu(work):
     assert wait_done(work["env"], job) == "COMPLETED", log.read_text()[-3000:]
     assert "DDP: 2 processes x data.batch_size 8 = global batch 16" in log.read_text()
     check_ddp_run(work["jobs"] / f"imdb-{job}")
+
+
+def test_a_signalled_ddp_job_requeues_once_and_both_ranks_resume(work):
+    from test_ddp import DDP_RUN
+
+    args = [a for a in DDP_RUN if not a.startswith("trainer.max_epochs")] + ["trainer.max_epochs=8"]
+    job = sbatch(
+        work,
+        "--ntasks-per-node=2",
+        "slurm/train.sbatch",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        f"data.source={work['data']}",
+        f"paths.cache_dir={work['cache']}",
+        *args,
+    )
+    run, log = work["jobs"] / f"imdb-{job}", work["jobs"] / f"imdb-{job}.out"
+    wait_for(lambda: (run / "checkpoints" / "last.ckpt").exists(), "the first epoch")
+    subprocess.run(["scancel", "--signal=USR1", job], env=work["env"], check=True)  # reaches both ranks
+    wait_for(lambda: "(restart 1)" in log.read_text() or release_requeued(work["env"], job), "the restart")
+    assert wait_done(work["env"], job) == "COMPLETED", log.read_text()[-3000:]
+    out = log.read_text()
+    assert out.count(f"Received SIGUSR1: requeueing SLURM job {job};") == 1, out[-3000:]  # rank 0 alone requeues
+    assert out.count(f"Resuming from {run}/checkpoints/last.ckpt") == 2  # both ranks, from rank 0's checkpoint
+    summary = json.loads((run / "summary.json").read_text())
+    epochs = [e["epoch"] for e in json.loads((run / "metrics.json").read_text())["epochs"]]
+    assert summary["epochs_run"] == 8 and epochs == list(range(1, 9)), epochs
+    assert summary["provenance"]["slurm"] == {"job": job, "restart_count": 1}
+
+
+def test_killing_the_submitting_command_loses_no_run(work):
+    """The login node kills the waiting `train.py -m` once the jobs are queued: they run on, and status sees them."""
+    logs = work["root"] / "orphan_logs"
+    sweep = start_sweep(work, logs, "trainer.max_epochs=1", "seed=1,2")
+    wait_for(
+        lambda: [
+            p
+            for p in logs.glob("multiruns/*/*/sweep.json")
+            if all(q["job_ids"] for q in json.loads(p.read_text())["points"])
+        ],
+        "the job ids",
+    )
+    sweep.kill()
+    sweep.wait()
+    (manifest,) = logs.glob("multiruns/*/*/sweep.json")
+    for point in json.loads(manifest.read_text())["points"]:
+        assert wait_done(work["env"], point["job_ids"][0]) == "COMPLETED"
+    status = subprocess.run(
+        [sys.executable, "src/sweep.py", "status", str(manifest.parent)],
+        cwd=REPO,
+        env=work["env"],
+        capture_output=True,
+        text=True,
+    )
+    assert status.stdout.splitlines()[-1] == "2 points: 2 done", status.stdout + status.stderr

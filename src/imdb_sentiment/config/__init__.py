@@ -1,0 +1,1 @@
+"""Checks of a composed config (single values, then the cross-field rules), override checks, sweep naming."""

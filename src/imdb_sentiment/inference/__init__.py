@@ -1,0 +1,1 @@
+"""A trained run rebuilt from its checkpoint: evaluation, prediction, review input."""

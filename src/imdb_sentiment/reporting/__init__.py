@@ -1,0 +1,1 @@
+"""Finding runs, statistics, tables and plots; a sweep's manifest and status."""
