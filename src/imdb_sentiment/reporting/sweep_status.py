@@ -23,6 +23,7 @@ from imdb_sentiment.errors import UserError
 from imdb_sentiment.reporting import sweep_manifest
 from imdb_sentiment.reporting.runs import find_run_dirs
 from imdb_sentiment.run.folder import LOG, SUMMARY
+from imdb_sentiment.run.provenance import ROOT
 
 
 @dataclass
@@ -150,7 +151,7 @@ def resume_command(sweep: Path, todo: list[Point]) -> list[str]:
     only = ",".join(f"'{p.run_dir}'" for p in todo)
     return [
         sys.executable,
-        str(Path(__file__).resolve().parents[1] / "train.py"),
+        str(ROOT / "src" / "train.py"),
         "-m",
         *hydra,
         *config.hydra.overrides.task,

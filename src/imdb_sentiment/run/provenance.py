@@ -14,7 +14,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]  # the checkout (or snapshot) this package runs from
+ROOT = Path(__file__).resolve().parents[3]  # the checkout (or snapshot) this package runs from: src/imdb_sentiment/run/..
 PROVENANCE_FILE = ".provenance.json"
 
 
