@@ -79,7 +79,8 @@ class SlurmLauncher(SubmititSlurmLauncher):
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         from imdb_sentiment.config.sweep_naming import job_dirname, sweep_exclude_keys
-        from imdb_sentiment.run import snapshot, sweep_manifest
+        from imdb_sentiment.reporting import sweep_manifest
+        from imdb_sentiment.run import snapshot
 
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,8 @@ import socket
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]  # the checkout (or snapshot) this package runs from: src/imdb_sentiment/run/..
+# The checkout (or snapshot) this package runs from: the folder above src/imdb_sentiment/run/.
+ROOT = Path(__file__).resolve().parents[3]
 PROVENANCE_FILE = ".provenance.json"
 
 
