@@ -1,3 +1,5 @@
+"""Architectures (nn.Module), Keras-compatible pieces, optimizers, generator state, the one LightningModule."""
+
 from imdb_sentiment.models.architectures import FlattenMLP, NgramBag, RecurrentClassifier, count_parameters
 from imdb_sentiment.models.classifier import SentimentClassifier
 
