@@ -470,7 +470,7 @@ def test_a_sweep_submitted_without_waiting_is_followed_and_resumed_running_the_s
     ]
     jobs = [p["job_ids"][0] for p in manifest["points"]]
     # The checkout changes while the jobs wait; they run the code as it was submitted.
-    training = copy / "src" / "imdb_sentiment" / "training.py"
+    training = copy / "src" / "imdb_sentiment" / "run" / "training.py"
     training.write_text(training.read_text().replace('f"Starting run in', 'f"EDITED run in'))
     subprocess.run(["scancel", jobs[1]], env=env, check=True)
     for job in jobs:
