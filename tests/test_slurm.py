@@ -499,10 +499,9 @@ def test_a_sweep_submitted_without_waiting_is_followed_and_resumed_running_the_s
     assert report.returncode == 0 and report.stdout.startswith("3 runs (3 complete)"), report.stdout[:500]
 
 
-def test_ddp_job_with_two_tasks_trains_on_the_cpu(work):
-    from test_ddp import DDP_RUN, check_ddp_run
-
-    job = sbatch(
+def sbatch_ddp(work, *args: str) -> str:
+    """``slurm/train.sbatch trainer=ddp`` on the CPU with two tasks (ranks), over the work data."""
+    return sbatch(
         work,
         "--ntasks-per-node=2",
         "slurm/train.sbatch",
@@ -510,8 +509,14 @@ def test_ddp_job_with_two_tasks_trains_on_the_cpu(work):
         "trainer.accelerator=cpu",
         f"data.source={work['data']}",
         f"paths.cache_dir={work['cache']}",
-        *DDP_RUN,
+        *args,
     )
+
+
+def test_ddp_job_with_two_tasks_trains_on_the_cpu(work):
+    from test_ddp import DDP_RUN, check_ddp_run
+
+    job = sbatch_ddp(work, *DDP_RUN)
     log = work["jobs"] / f"imdb-{job}.out"
     assert wait_done(work["env"], job) == "COMPLETED", log.read_text()[-3000:]
     assert "DDP: 2 processes x data.batch_size 8 = global batch 16" in log.read_text()
@@ -522,16 +527,7 @@ def test_a_signalled_ddp_job_requeues_once_and_both_ranks_resume(work):
     from test_ddp import DDP_RUN
 
     args = [a for a in DDP_RUN if not a.startswith("trainer.max_epochs")] + ["trainer.max_epochs=8"]
-    job = sbatch(
-        work,
-        "--ntasks-per-node=2",
-        "slurm/train.sbatch",
-        "trainer=ddp",
-        "trainer.accelerator=cpu",
-        f"data.source={work['data']}",
-        f"paths.cache_dir={work['cache']}",
-        *args,
-    )
+    job = sbatch_ddp(work, *args)
     run, log = work["jobs"] / f"imdb-{job}", work["jobs"] / f"imdb-{job}.out"
     wait_for(lambda: (run / "checkpoints" / "last.ckpt").exists(), "the first epoch")
     subprocess.run(["scancel", "--signal=USR1", job], env=work["env"], check=True)  # reaches both ranks

@@ -24,8 +24,11 @@ class _DropTips(logging.Filter):
         return not str(record.msg).startswith("💡 Tip:")
 
 
+_DROP_TIPS = _DropTips()  # one instance: addFilter skips it when a reused worker process runs the next job
+
+
 def quiet_known_noise() -> None:
-    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropTips())
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DROP_TIPS)
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated")
     if "SLURM_JOB_ID" not in os.environ:  # inside a job the hint may be right
         warnings.filterwarnings("ignore", message=r"The `srun` command is available on your system but is not used")
