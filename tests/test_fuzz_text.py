@@ -7,14 +7,16 @@ import os
 import numpy as np
 import pytest
 import torch
+from hydra.utils import instantiate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from omegaconf import OmegaConf
 
-from conftest import to_lists
+from conftest import CONFIGS, to_lists
 from imdb_sentiment.data.text_encoding import PAD_ID, START_ID, encode, fit_tokenizer
 from imdb_sentiment.inference.prediction import predict_proba
 from imdb_sentiment.inference.trained_run import Trained
-from imdb_sentiment.models import RecurrentClassifier, SentimentClassifier
+from imdb_sentiment.models import SentimentClassifier
 
 CORPUS = [
     "The movie was GREAT, great fun!<br /><br />Don't miss it.",
@@ -75,7 +77,9 @@ def test_encoding_never_raises_and_pads_like_keras(texts, tok, maxlen, padding, 
 
 def trained(pad_mode):
     torch.manual_seed(0)
-    net = RecurrentClassifier(WORD.get_vocab_size(), 8, "gru", 4).eval()
+    model = OmegaConf.load(CONFIGS / "model" / "recurrent.yaml")  # the base every recurrent preset shares
+    net = instantiate(OmegaConf.merge(model, {"vocab_size": WORD.get_vocab_size(), "embed_dim": 8, "cell": "gru"}))
+    net.eval()
     config = {"data": {"maxlen": 30, "truncating": "pre", "padding": "pre", "pad_mode": pad_mode, "batch_size": 4}}
     return Trained(path=None, module=SentimentClassifier(net, None).eval(), config=config, tokenizer=WORD, epoch=None)
 

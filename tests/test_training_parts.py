@@ -28,7 +28,7 @@ def test_accuracy_thresholds_logits_at_zero_even_when_all_lie_in_0_1():
 
 def test_keras_rmsprop_matches_the_keras_formula():
     w = nn.Parameter(torch.tensor([1.0, -2.0]))
-    opt = KerasRMSprop([w], lr=0.1, rho=0.9, eps=1e-7)
+    opt = KerasRMSprop([w], lr=0.1, rho=0.9, eps=1e-7, weight_decay=0.0)
     v, expected = torch.zeros(2), torch.tensor([1.0, -2.0])
     for g in (torch.tensor([0.5, 1e-4]), torch.tensor([-0.2, 0.0])):
         w.grad = g.clone()
@@ -43,7 +43,7 @@ def test_keras_rmsprop_matches_the_keras_formula():
 def _embedding_steps(opt_cls, sparse, batches, **kw):
     torch.manual_seed(0)
     emb = nn.EmbeddingBag(6, 3, mode="mean", padding_idx=0, sparse=sparse)
-    opt = opt_cls(emb.parameters(), lr=0.1, eps=1e-7, **kw)
+    opt = opt_cls(emb.parameters(), lr=0.1, betas=(0.9, 0.999), eps=1e-7, **kw)
     for ids in batches:
         opt.zero_grad()
         (emb(ids) * torch.tensor([1.0, -2.0, 0.5])).sum().backward()
@@ -65,7 +65,7 @@ def test_lazy_adam_moves_only_touched_rows_like_sparse_adam():
 
 def test_lazy_adam_on_dense_gradients_is_keras_adam():
     w = nn.Parameter(torch.tensor([1.0, -2.0]))
-    opt = LazyAdam([w], lr=0.1, eps=1e-7)
+    opt = LazyAdam([w], lr=0.1, betas=(0.9, 0.999), eps=1e-7)
     m, v, expected = torch.zeros(2), torch.zeros(2), torch.tensor([1.0, -2.0])
     for t, g in enumerate((torch.tensor([0.5, 1e-4]), torch.tensor([-0.2, 0.0]), torch.tensor([0.3, 2.0])), 1):
         w.grad = g.clone()

@@ -10,10 +10,13 @@ import pyarrow as pa
 import torch
 from torch.utils.data import DataLoader
 
+from imdb_sentiment import values as v
 from imdb_sentiment.data import cache
 from imdb_sentiment.data.batches import IndexBatches, make_split
-from imdb_sentiment.data.sources import hf_offline, load_raw_splits, looks_like_path, source_fingerprint
-from imdb_sentiment.data.text_encoding import encode, fit_tokenizer
+from imdb_sentiment.data.ragged import SIDES
+from imdb_sentiment.data.sources import check_exists, hf_offline, load_raw_splits, looks_like_path, source_fingerprint
+from imdb_sentiment.data.text_encoding import KINDS, encode, fit_tokenizer
+from imdb_sentiment.errors import ConfigError
 
 
 def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -26,7 +29,8 @@ def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.
 
 
 class IMDBDataModule(L.LightningDataModule):
-    """IMDB reviews as batches of token ids; every default lives in ``configs/data/``."""
+    """IMDB reviews as batches of token ids. Every default lives in ``configs/data/``; each value is checked here,
+    before any data is read."""
 
     def __init__(
         self,
@@ -46,22 +50,36 @@ class IMDBDataModule(L.LightningDataModule):
         test_size: int | None,
         split_seed: int,
         cache_dir: str,
-        shuffle_seed: int = 0,
-        cache_only: bool | None = None,
-        device_resident: bool = True,
+        shuffle_seed: int,
+        cache_only: bool | None,
+        device_resident: bool,
     ):
         super().__init__()
-        self.source, self.tokenizer_kind, self.vocab_size = source, tokenizer, vocab_size
-        self.start_token = start_token
-        self.maxlen, self.padding, self.truncating = maxlen, padding, truncating
-        self.pad_mode, self.bucket = pad_mode, bucket
-        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
-        self.val_split, self.train_size, self.test_size = val_split, train_size, test_size
-        self.split_seed, self.cache_dir, self.shuffle_seed = split_seed, cache_dir, shuffle_seed
+        if not isinstance(source, str) or not source:
+            raise ConfigError("source", source, "must be a Hub id (owner/name) or a local path")
+        check_exists(source)
+        self.source = source
+        self.tokenizer_kind = v.choice("tokenizer", tokenizer, KINDS)
+        self.vocab_size = v.integer("vocab_size", vocab_size, minimum=3)  # padding, out-of-vocabulary, one word
+        self.start_token = v.boolean("start_token", start_token)
+        self.pad_mode = v.choice("pad_mode", pad_mode, ("fixed", "dynamic"))
+        self.maxlen = v.integer("maxlen", maxlen, optional=pad_mode == "dynamic")
+        self.padding = v.choice("padding", padding, SIDES)
+        self.truncating = v.choice("truncating", truncating, SIDES)
+        self.bucket = v.boolean("bucket", bucket)
+        self.batch_size = v.integer("batch_size", batch_size)
+        self.eval_batch_size = v.integer("eval_batch_size", eval_batch_size, optional=True) or batch_size
+        self.val_split = v.fraction("val_split", val_split, also="test")
+        self.train_size = v.integer("train_size", train_size, minimum=2, optional=True)
+        self.test_size = v.integer("test_size", test_size, optional=True)
+        self.split_seed = v.integer("split_seed", split_seed, minimum=0)
+        self.shuffle_seed = v.integer("shuffle_seed", shuffle_seed, minimum=0)
+        self.cache_dir = cache_dir
         # Offline compute nodes cannot read the Hub: a Hub source there is read from what `prepare_data.py` built
         # on a node with internet. A local copy encodes anywhere (offline means no network, not no work).
+        v.boolean("cache_only", cache_only, optional=True)
         self.cache_only = (hf_offline() and not looks_like_path(source)) if cache_only is None else cache_only
-        self.device_resident = device_resident
+        self.device_resident = v.boolean("device_resident", device_resident)
         self.entry: Path | None = None
         self.splits: dict = {}
 

@@ -11,10 +11,10 @@ import copy
 
 import lightning as L
 import yaml
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from tokenizers import Tokenizer
 
+from imdb_sentiment.config.build import build
 from imdb_sentiment.config.checks import check_config
 from imdb_sentiment.errors import ConfigError, UserError
 from imdb_sentiment.inference.trained_run import load_trained
@@ -51,8 +51,8 @@ def evaluate(ckpt_path: str, split: str = "test", overrides: dict[str, str] | No
         raise ConfigError("split", split, f"must be one of {', '.join(SPLITS)}")
     trained = load_trained(ckpt_path)
     cfg = OmegaConf.create(with_overrides(trained.config, overrides or {}))
-    check_config(cfg)  # a bad data.source fails here, with the same message as in training
-    datamodule = instantiate(cfg.data)
+    check_config(cfg)
+    datamodule = build(cfg.data, "data")  # a bad data.source fails here, with the same message as in training
     datamodule.prepare_data()
     fitted = Tokenizer.from_file(str(datamodule.tokenizer_path)).get_vocab()
     if fitted != trained.tokenizer.get_vocab():

@@ -1,4 +1,6 @@
-"""The notebooks' architectures as plain ``nn.Module``s: token ids ``[batch, time]`` -> one logit each."""
+"""The notebooks' architectures as plain ``nn.Module``s: token ids ``[batch, time]`` -> one logit each.
+
+Defaults live in ``configs/model/``; each constructor checks the values it consumes (``values.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from imdb_sentiment import values as v
 from imdb_sentiment.data.text_encoding import PAD_ID
 from imdb_sentiment.models.keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
 
@@ -14,11 +17,16 @@ CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "max", "mean", "max_mean")
 
 
-def dense_head(in_features: int, hidden: Sequence[int], dropout: float) -> nn.Sequential:
-    """``Dense(h, relu)`` for each ``h`` in ``hidden``, then ``Dense(1)`` (a logit); dropout before each Dense."""
-    drop = [nn.Dropout(dropout)] if dropout else []
+def _embedding(vocab_size: int, embed_dim: int) -> nn.Embedding:
+    return nn.Embedding(v.integer("vocab_size", vocab_size), v.integer("embed_dim", embed_dim))
+
+
+def dense_head(in_features: int, hidden: Sequence[int], dropout: float, name: str = "dense") -> nn.Sequential:
+    """``Dense(h, relu)`` for each ``h`` in ``hidden``, then ``Dense(1)`` (a logit); dropout before each Dense.
+    ``name`` is the argument that gave ``hidden``, for the error line."""
+    drop = [nn.Dropout(dropout)] if v.probability("dropout", dropout) else []
     layers: list[nn.Module] = []
-    for h in hidden:
+    for h in v.integers(name, hidden):
         layers += [*drop, nn.Linear(in_features, h), nn.ReLU()]
         in_features = h
     return nn.Sequential(*layers, *drop, nn.Linear(in_features, 1))
@@ -44,27 +52,35 @@ class RecurrentClassifier(nn.Module):
         embed_dim: int,
         cell: str,
         hidden_size: int,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        spatial_dropout: float = 0.0,
-        dropout: float = 0.0,
-        dense: Sequence[int] = (),
-        keras_init: bool = True,
-        packed: bool = False,
-        pooling: str = "last",
+        num_layers: int,
+        bidirectional: bool,
+        spatial_dropout: float,
+        dropout: float,
+        dense: Sequence[int],
+        keras_init: bool,
+        packed: bool,
+        pooling: str,
     ):
         super().__init__()
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling={pooling!r}: must be one of {', '.join(POOLINGS)}")
-        self.packed, self.pooling = packed, pooling
-        self.embedding = nn.Embedding(vocab_size, embed_dim)
-        self.spatial_dropout = SpatialDropout1D(spatial_dropout)
+        v.choice("cell", cell, CELLS)
+        v.integer("num_layers", num_layers)
+        v.boolean("bidirectional", bidirectional)
+        self.packed = v.boolean("packed", packed)
+        self.pooling = v.choice("pooling", pooling, POOLINGS)
+        self.embedding = _embedding(vocab_size, embed_dim)
+        self.spatial_dropout = SpatialDropout1D(v.probability("spatial_dropout", spatial_dropout))
         self.rnn = drop_recurrent_bias(
-            CELLS[cell](embed_dim, hidden_size, num_layers=num_layers, bidirectional=bidirectional, batch_first=True)
+            CELLS[cell](
+                embed_dim,
+                v.integer("hidden_size", hidden_size),
+                num_layers=num_layers,
+                bidirectional=bidirectional,
+                batch_first=True,
+            )
         )
         features = hidden_size * (2 if bidirectional else 1) * (2 if pooling == "max_mean" else 1)
         self.head = dense_head(features, dense, dropout)
-        if keras_init:
+        if v.boolean("keras_init", keras_init):
             keras_init_(self)
         if cell == "gru":
             self.keras_note = (
@@ -123,15 +139,15 @@ class FlattenMLP(nn.Module):
         vocab_size: int,
         embed_dim: int,
         maxlen: int,
-        hidden: Sequence[int] = (64, 64),
-        dropout: float = 0.0,
-        keras_init: bool = True,
+        hidden: Sequence[int],
+        dropout: float,
+        keras_init: bool,
     ):
         super().__init__()
-        self.maxlen = maxlen
-        self.embedding = nn.Embedding(vocab_size, embed_dim)
-        self.mlp = dense_head(maxlen * embed_dim, hidden, dropout)
-        if keras_init:
+        self.maxlen = v.integer("maxlen", maxlen)
+        self.embedding = _embedding(vocab_size, embed_dim)
+        self.mlp = dense_head(maxlen * embed_dim, hidden, dropout, name="hidden")
+        if v.boolean("keras_init", keras_init):
             keras_init_(self)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -160,18 +176,23 @@ class NgramBag(nn.Module):
         vocab_size: int,
         embed_dim: int,
         buckets: int,
-        dense: Sequence[int] = (),
-        dropout: float = 0.0,
-        keras_init: bool = True,
-        sparse: bool = False,
+        dense: Sequence[int],
+        dropout: float,
+        keras_init: bool,
+        sparse: bool,
     ):
         super().__init__()
-        self.vocab_size, self.buckets = vocab_size, buckets
+        self.vocab_size = v.integer("vocab_size", vocab_size)
+        self.buckets = v.integer("buckets", buckets, minimum=0)
         self.embedding = nn.EmbeddingBag(
-            vocab_size + buckets, embed_dim, mode="mean", padding_idx=PAD_ID, sparse=sparse
+            vocab_size + buckets,
+            v.integer("embed_dim", embed_dim),
+            mode="mean",
+            padding_idx=PAD_ID,
+            sparse=v.boolean("sparse", sparse),
         )
         self.head = dense_head(embed_dim, dense, dropout)
-        if keras_init:
+        if v.boolean("keras_init", keras_init):
             keras_init_(self)
         with torch.no_grad():
             # padding_idx already leaves the row out of the mean and its gradient; keep it at EmbeddingBag's 0,

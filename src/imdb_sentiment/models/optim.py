@@ -1,4 +1,8 @@
-"""Optimizers whose update rule PyTorch spells differently from Keras."""
+"""Optimizers whose update rule PyTorch spells differently from Keras.
+
+Their defaults live in ``configs/optimizer/``; their values are checked with torch's own optimizers' in
+``config/checks.py`` (before any data is read: an optimizer is built only when training starts).
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,7 @@ class KerasRMSprop(torch.optim.Optimizer):
     seen embedding rows by orders of magnitude.
     """
 
-    def __init__(self, params, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-7, weight_decay: float = 0.0):
-        if not 0.0 <= rho < 1.0:
-            raise ValueError(f"rho={rho}: must lie in [0, 1)")
+    def __init__(self, params, lr: float, rho: float, eps: float, weight_decay: float):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
 
     @torch.no_grad()
@@ -57,9 +59,7 @@ class LazyAdam(torch.optim.Optimizer):
     does, which suits the rare pairs.
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-7):
-        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ValueError(f"betas={betas}: each must lie in [0, 1)")
+    def __init__(self, params, lr: float, betas: tuple[float, float], eps: float):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps))
 
     @torch.no_grad()

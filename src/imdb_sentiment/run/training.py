@@ -14,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from imdb_sentiment.config.checks import check_config
+from imdb_sentiment.config.checks import build_checked, check_config
 from imdb_sentiment.config.sweep_naming import job_dirname
 from imdb_sentiment.data.cache import CacheMissError
 from imdb_sentiment.errors import UserError
@@ -100,10 +100,10 @@ def train(cfg: DictConfig) -> dict:
     origin = provenance()
     log.info(start_line(origin, out_dir))
     L.seed_everything(cfg.seed, workers=True)
-    datamodule = instantiate(cfg.data)
-    if _local_rank() == 0:  # bad data fails here, before any model or Trainer exists; other ranks wait in fit
+    datamodule, net = build_checked(cfg)  # every data and model value checked, nothing read yet
+    if _local_rank() == 0:  # bad data fails here, before any Trainer exists; other ranks wait in fit
         prepare_data(datamodule)
-    module = SentimentClassifier(instantiate(cfg.model), instantiate(cfg.optimizer), run_config(cfg))
+    module = SentimentClassifier(net, instantiate(cfg.optimizer), run_config(cfg))
     trainer: L.Trainer = instantiate(
         cfg.trainer,
         callbacks=_instantiate_all(cfg.get("callbacks")),
