@@ -33,6 +33,8 @@ DATA = dict(
     train_size=None,
     test_size=None,
     split_seed=1234,
+    shuffle_seed=0,
+    device_resident=False,
 )
 
 # One grid job: wait at a barrier until all have started (so they miss the cache together), then prepare.
@@ -46,7 +48,7 @@ JOB = textwrap.dedent("""
     Path(barrier, me).touch()
     while len(list(Path(barrier).iterdir())) < int(n):
         time.sleep(0.01)
-    dm = IMDBDataModule(source=source, cache_dir=cache_dir, **eval(data))
+    dm = IMDBDataModule(source=source, cache_dir=cache_dir, cache_only=None, **eval(data))
     dm.prepare_data()
     splits, _ = load_entry(dm.entry)
     print("ids", hashlib.sha256(b"".join(ids.values.tobytes() for ids, _ in splits.values())).hexdigest())
@@ -54,7 +56,7 @@ JOB = textwrap.dedent("""
 
 
 def datamodule(source, cache_dir):
-    return IMDBDataModule(source=str(source), cache_dir=str(cache_dir), **DATA)
+    return IMDBDataModule(source=str(source), cache_dir=str(cache_dir), cache_only=None, **DATA)
 
 
 def leftovers(cache_dir):
@@ -92,7 +94,7 @@ def test_builder_killed_mid_write_leaves_no_entry_and_the_next_run_rebuilds(tiny
             print("writing", flush=True)
             time.sleep(600)
         np.savez = savez
-        IMDBDataModule(source=sys.argv[1], cache_dir=sys.argv[2], **eval(sys.argv[3])).prepare_data()
+        IMDBDataModule(source=sys.argv[1], cache_dir=sys.argv[2], cache_only=None, **eval(sys.argv[3])).prepare_data()
     """)
     proc = subprocess.Popen(
         [sys.executable, "-c", stalled, str(tiny_imdb), str(cache_dir), repr(DATA)], stdout=subprocess.PIPE, text=True
