@@ -6,14 +6,37 @@ import os
 import random
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 
 REPO = Path(__file__).resolve().parents[1]
+
+# What a shell or a cluster node may export that would change what the tests see. Cleared before collection
+# (``datasets`` reads its offline flags when first imported), for this process and every one it starts.
+LEAKY_ENV = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def pytest_configure(config):
+    for name in [*LEAKY_ENV, *(n for n in os.environ if n.startswith(("SLURM_", "SBATCH_", "SRUN_")))]:
+        os.environ.pop(name, None)
+    os.environ["IMDB_LOCAL_CONFIG"] = "none"  # configs/local/default.yaml (a user's cluster settings) stays out
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the same CPU-only runs on a GPU host as in CI
+
+
+@pytest.fixture(autouse=True)
+def seeded():
+    """Every test starts from the same global generators, whatever ran before it."""
+    random.seed(0)
+    torch.manual_seed(0)
+    np.random.seed(0)
+
+
 CONFIGS = REPO / "configs"
 REAL_IMDB = Path(os.environ.get("IMDB_REAL_DATA", REPO.parent / "shared" / "data" / "imdb"))
 EXPERIMENTS = sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml") if not p.stem.startswith("_"))  # _*: bases

@@ -43,21 +43,6 @@ def test_exact_parameter_count_forward_backward(name, make_cfg):
     assert all(p.grad is not None and torch.isfinite(p.grad.to_dense()).all() for p in net.parameters())
 
 
-def test_keras_initialisation(make_cfg):
-    net = instantiate(make_cfg("model=bilstm").model)
-    assert net.embedding.weight.abs().max() <= 0.05
-    h = net.rnn.hidden_size
-    for name, buf in net.rnn.named_buffers():
-        assert name.startswith("bias_hh") and torch.count_nonzero(buf) == 0
-    for name, p in net.rnn.named_parameters():
-        if name.startswith("bias_ih"):  # one bias, zeros but for the forget gate's ones
-            assert torch.equal(p[h : 2 * h], torch.ones(h)) and torch.count_nonzero(p) == h
-        if name.startswith("weight_hh"):  # orthogonal recurrent kernel
-            assert torch.allclose(p.T @ p, torch.eye(h), atol=1e-5)
-    bound = (6 / (128 + 4 * h)) ** 0.5  # Glorot uniform on the first input kernel
-    assert net.rnn.weight_ih_l0.abs().max() <= bound
-
-
 def test_default_init_is_available_and_differs(make_cfg):
     keras = instantiate(make_cfg("model=lstm").model)
     torch_default = instantiate(make_cfg("model=lstm", "model.keras_init=false").model)
