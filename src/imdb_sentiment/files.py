@@ -23,8 +23,10 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write names no file: name the target
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
 
 
