@@ -77,7 +77,7 @@ def test_encoding_never_raises_and_pads_like_keras(texts, tok, maxlen, padding, 
 
 def trained(pad_mode):
     torch.manual_seed(0)
-    model = OmegaConf.load(CONFIGS / "model" / "recurrent.yaml")  # the base every recurrent preset shares
+    model = OmegaConf.load(CONFIGS / "model" / "_recurrent.yaml")  # the base every recurrent preset shares
     net = instantiate(OmegaConf.merge(model, {"vocab_size": WORD.get_vocab_size(), "embed_dim": 8, "cell": "gru"}))
     net.eval()
     config = {"data": {"maxlen": 30, "truncating": "pre", "padding": "pre", "pad_mode": pad_mode, "batch_size": 4}}
