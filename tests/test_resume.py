@@ -1,10 +1,9 @@
 """A run killed at an epoch boundary or mid-epoch and restarted in its folder ends as if never interrupted."""
 
 import json
-import signal
 import subprocess
 import sys
-import time
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -79,30 +78,97 @@ def test_atomic_checkpoint_write_leaves_only_the_file(tmp_path):
     assert torch.equal(torch.load(tmp_path / "ckpt" / "last.ckpt")["w"], torch.ones(3))
 
 
+# train.py that dies (os._exit: as SIGKILL, no clean-up) at an event: "step N" right after the N-th optimizer step
+# (mid-epoch), "save N" right after the N-th last.ckpt is on disk (an epoch boundary).
+KILL_AT = textwrap.dedent("""
+    import os, runpy, sys
+    event, n = sys.argv[1], int(sys.argv[2])
+    if event == "step":
+        from imdb_sentiment.models.classifier import SentimentClassifier
+        def on_train_batch_end(self, outputs, batch, batch_idx):
+            if self.trainer.global_step == n:
+                os._exit(137)
+        SentimentClassifier.on_train_batch_end = on_train_batch_end
+    else:
+        from imdb_sentiment.run.checkpointing import AtomicCheckpointIO
+        save, saved = AtomicCheckpointIO.save_checkpoint, [0]
+        def saving(self, checkpoint, path, storage_options=None):
+            save(self, checkpoint, path, storage_options)
+            saved[0] += str(path).endswith("last.ckpt")
+            if saved[0] == n:
+                os._exit(137)
+        AtomicCheckpointIO.save_checkpoint = saving
+    sys.argv = ["src/train.py", *sys.argv[3:]]
+    runpy.run_path("src/train.py", run_name="__main__")
+""")
+
+SHORT = ["data.train_size=480", "trainer.max_epochs=4"]  # 24 steps an epoch
+MATRIX = {  # name: (overrides, kill event)
+    "fixed padding, RMSprop, dropout; mid-epoch": ([], ("step", 30)),
+    "dynamic padding with buckets; epoch boundary": (
+        ["data.pad_mode=dynamic", "data.bucket=true", "data.maxlen=null"],
+        ("save", 2),
+    ),
+    "sparse bag, LazyAdam; mid-epoch": (
+        [
+            "model=ngram_bag",
+            "model.buckets=2000",
+            "model.sparse=true",
+            "optimizer=lazy_adam",
+            "model.embed_dim=16",
+            "trainer.gradient_clip_val=null",
+        ],
+        ("step", 40),
+    ),
+    # min_delta 0.9: no epoch after the first improves, so the patience counter is 1 when the kill comes
+    "early stopping mid-patience; epoch boundary": (
+        [
+            "callbacks=early_stopping",
+            "callbacks.early_stopping.min_delta=0.9",
+            "callbacks.early_stopping.patience=2",
+            "trainer.max_epochs=6",
+        ],
+        ("save", 2),
+    ),
+}
+
+
+def metrics_rows(run_dir: Path) -> list[dict]:
+    rows = json.loads((run_dir / "metrics.json").read_text())["epochs"]
+    return [{k: v for k, v in r.items() if not k.endswith("_seconds")} for r in rows]
+
+
 @pytest.mark.slow
-def test_killed_run_resumes_from_last_checkpoint_with_identical_results(tmp_path, small_imdb):
+@pytest.mark.parametrize("case", MATRIX)
+def test_a_run_killed_at_an_event_resumes_to_the_uninterrupted_result(case, tmp_path, small_imdb):
+    overrides, (event, n) = MATRIX[case]
+    extra = [*SHORT, *overrides]
     cache = tmp_path / "cache"
-    whole = train_in(tmp_path / "whole", cache, small_imdb)
+    whole = train_in(tmp_path / "whole", cache, small_imdb, *extra)
     assert whole.returncode == 0, whole.stderr[-3000:]
 
     run = tmp_path / "interrupted"
-    proc = subprocess.Popen(
-        train_cmd(run, cache, small_imdb), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AT, event, str(n), *train_cmd(run, cache, small_imdb, *extra)[2:]],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
+    assert killed.returncode == 137, killed.stderr[-3000:]
+    assert not (run / "summary.json").exists()
     last = run / "checkpoints" / "last.ckpt"
-    while not last.exists() and proc.poll() is None:
-        time.sleep(0.01)
-    time.sleep(0.3)  # into the next epoch
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL and not (run / "summary.json").exists(), "the run ended before the kill"
-    first_epoch = torch.load(last, map_location="cpu", weights_only=False)["epoch"]
-    assert first_epoch < 4
+    saved_epoch = torch.load(last, map_location="cpu", weights_only=False)["epoch"]
 
-    again = train_in(run, cache, small_imdb)
+    again = train_in(run, cache, small_imdb, *extra)
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"Resuming from {last}" in again.stdout + again.stderr
     assert_same_run(tmp_path / "whole", run)
+    assert metrics_rows(run) == metrics_rows(tmp_path / "whole")  # row by row, losses and accuracies exact
+    summary = json.loads((run / "summary.json").read_text())
+    assert saved_epoch + 1 < summary["epochs_run"]  # the kill came before the end: there was something to resume
+    if "early stopping" in case:  # stopped by its patience, at the same epoch as the uninterrupted run
+        assert summary["stopped_early_at_epoch"] == summary["epochs_run"] < 6
 
 
 @pytest.mark.slow

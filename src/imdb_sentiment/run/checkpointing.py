@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import zipfile
@@ -15,6 +16,8 @@ from imdb_sentiment.run.folder import LAST, checkpoint_dir
 
 NEEDED = ("state_dict", "run_config")  # what train.py's checkpoints carry (classifier.on_save_checkpoint)
 DATA_STATE = "IMDBDataModule"  # where Lightning keeps the data module's state (its tokenizer) in a checkpoint
+
+log = logging.getLogger(__name__)
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -43,7 +46,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 def resume_path(output_dir: str | os.PathLike) -> Path | None:
     """The newest intact checkpoint a previous attempt of this run (a requeued or killed job) left, if any:
     ``last.ckpt``, else the others by modification time. Writes are atomic, so a damaged file means the
-    disk lost data; it is skipped. Reads only: ``clear_killed_saves`` tidies once the run may resume."""
+    disk lost data; it is skipped. Reads only: ``tidy_checkpoints`` tidies once the run may resume."""
     folder = checkpoint_dir(output_dir)
     if not folder.is_dir():
         return None
@@ -51,10 +54,20 @@ def resume_path(output_dir: str | os.PathLike) -> Path | None:
     return next((p for p in found if intact(p)), None)
 
 
-def clear_killed_saves(output_dir: str | os.PathLike) -> None:
-    """Remove the temporary files of checkpoint saves that were killed."""
-    for tmp in checkpoint_dir(output_dir).glob(".*.ckpt.tmp-*"):
+def tidy_checkpoints(output_dir: str | os.PathLike) -> None:
+    """Remove the temporary files of checkpoint saves that were killed, and set damaged checkpoints aside as
+    ``<name>.damaged``: no resume or loader picks them again, their names are free for the run's own saves, and
+    the user still sees what the disk lost."""
+    folder = checkpoint_dir(output_dir)
+    for tmp in folder.glob(".*.ckpt.tmp-*"):
         tmp.unlink(missing_ok=True)
+    for ckpt in folder.glob("*.ckpt"):
+        if not intact(ckpt):
+            try:
+                ckpt.rename(ckpt.with_name(ckpt.name + ".damaged"))
+            except FileNotFoundError:  # another rank of this run set it aside first
+                continue
+            log.warning("%s is damaged (not a complete archive); set aside as %s.damaged", ckpt, ckpt.name)
 
 
 def intact(path: Path) -> bool:

@@ -20,7 +20,7 @@ from imdb_sentiment.data.cache import CacheMissError
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.files import write_json_atomic
 from imdb_sentiment.models import SentimentClassifier, count_parameters
-from imdb_sentiment.run.checkpointing import AtomicCheckpointIO, clear_killed_saves
+from imdb_sentiment.run.checkpointing import AtomicCheckpointIO, tidy_checkpoints
 from imdb_sentiment.run.folder import SUMMARY, Summary, model_name
 from imdb_sentiment.run.hparams import log_hparams
 from imdb_sentiment.run.job_log import quiet_known_noise
@@ -85,7 +85,7 @@ def resume_from(cfg: DictConfig, out_dir: Path) -> str | None:
     """``ckpt_path`` if given; else, with ``resume``, the last checkpoint an earlier attempt of this run left;
     either only if this same run saved it."""
     path = checkpoint_to_resume(cfg, out_dir)
-    clear_killed_saves(out_dir)
+    tidy_checkpoints(out_dir)
     if path and not cfg.get("ckpt_path"):
         log.info("Resuming from %s (an earlier attempt of this run, e.g. a requeued SLURM job)", path)
     return path
