@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# On the lent GPU machine, one call:  bash benchmarks/gpu_run.sh speed|grid|padding|accuracy|ablation [extra args]
+# On the lent GPU machine, one call:  bash benchmarks/gpu_run.sh speed|grid|padding|accuracy|ablation|tests [args]
 # Installs the carried wheels, runs one benchmark on the carried data, and copies its result table to $OUT.
 set -euo pipefail
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
@@ -11,6 +11,7 @@ case $what in
   padding) python3 benchmarks/padding.py --source .gpu/imdb --seeds 1 2 3 "$@" ;;   # ~6 min
   accuracy) python3 benchmarks/accuracy.py --source .gpu/imdb "$@" ;;                # best_bilstm x 3 seeds: --presets best_bilstm
   ablation) python3 benchmarks/ablation.py --source .gpu/imdb "$@" ;;                # what each part of best_bilstm gives
-  *) echo "usage: $0 speed|grid|padding|accuracy|ablation [args]" >&2; exit 2 ;;
+  tests) IMDB_TEST_GPU=1 python3 -m pytest -q -p no:cacheprovider -m gpu tests/ "$@" 2>&1 | tee "${OUT:-/tmp}/gpu-tests.txt"; exit ;;  # ~1 min
+  *) echo "usage: $0 speed|grid|padding|accuracy|ablation|tests [args]" >&2; exit 2 ;;
 esac
 cp "$(ls -t benchmarks/results/*.md | head -1)" "${OUT:-/tmp}/"

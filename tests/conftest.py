@@ -26,7 +26,8 @@ def pytest_configure(config):
     for name in [*LEAKY_ENV, *(n for n in os.environ if n.startswith(("SLURM_", "SBATCH_", "SRUN_")))]:
         os.environ.pop(name, None)
     os.environ["IMDB_LOCAL_CONFIG"] = "none"  # configs/local/default.yaml (a user's cluster settings) stays out
-    os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the same CPU-only runs on a GPU host as in CI
+    if os.environ.get("IMDB_TEST_GPU") != "1":  # the gpu tier (-m gpu) keeps the host's GPUs
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the same CPU-only runs on a GPU host as in CI
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from conftest import CONFIGS, LEAKY_ENV
 def test_no_leaky_variable_reaches_the_tests():
     assert not [n for n in LEAKY_ENV if n in os.environ]
     assert not [n for n in os.environ if n.startswith("SLURM_")]
-    assert os.environ["CUDA_VISIBLE_DEVICES"] == ""
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "" or os.environ.get("IMDB_TEST_GPU") == "1"
 
 
 def _seed(config_dir) -> int:

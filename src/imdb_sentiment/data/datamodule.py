@@ -28,6 +28,15 @@ def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.
     return rng.permutation(np.concatenate(picked))
 
 
+def resident_device(device_resident: bool, pad_mode: str, root: torch.device | None) -> torch.device | None:
+    """The GPU a rank's fixed-length splits should live on (``data.device_resident``): batches are then cut on the
+    device, with no per-batch copy. Not on the CPU (nothing to save), not for dynamic padding (its batches are
+    padded per batch on the host)."""
+    if device_resident and pad_mode == "fixed" and root is not None and root.type == "cuda":
+        return root
+    return None
+
+
 class IMDBDataModule(L.LightningDataModule):
     """IMDB reviews as batches of token ids. Every default lives in ``configs/data/``; each value is checked here,
     before any data is read."""
@@ -134,18 +143,14 @@ class IMDBDataModule(L.LightningDataModule):
         if self.entry is None:  # on other ranks prepare_data did not run: the key finds the entry
             self.entry = Path(self.cache_dir).expanduser() / cache.entry_name(self.spec)
         stored, _ = cache.load_entry(self.entry)
-        device = self._resident_device()
+        root = self.trainer.strategy.root_device if self.trainer is not None else None
+        device = resident_device(self.device_resident, self.pad_mode, root)
         for name, (ids, labels) in stored.items():
             self.splits[name] = make_split(ids, labels, self.pad_mode, self.maxlen, self.padding, self.truncating)
-            if device is not None and self.pad_mode == "fixed":
+            if device is not None:
                 self.splits[name].to(device)
         if self.val_split == "test":  # the same batches, not a second copy
             self.splits["val"] = self.splits["test"]
-
-    def _resident_device(self) -> torch.device | None:
-        """The GPU this rank trains on, if fixed-length splits should live there (``device_resident``)."""
-        device = self.trainer.strategy.root_device if self.device_resident and self.trainer is not None else None
-        return device if device is not None and device.type == "cuda" else None
 
     @property
     def tokenizer_path(self) -> Path:
