@@ -84,6 +84,7 @@ def trained(pad_mode):
     return Trained(path=None, module=SentimentClassifier(net, None).eval(), config=config, tokenizer=WORD, epoch=None)
 
 
+@pytest.mark.slow  # 600 forward passes: ten seconds
 @pytest.mark.parametrize("pad_mode", ["fixed", "dynamic"])
 def test_predict_gives_a_probability_for_any_readable_text(pad_mode):
     run = trained(pad_mode)

@@ -183,6 +183,7 @@ def test_default_output_folder_and_cli(multirun):
     assert again.returncode == 0 and "12 runs (9 complete)" in again.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", ["missing", "empty"])
 def test_no_runs_is_one_line(tmp_path, make):
     folder = tmp_path / "x"
