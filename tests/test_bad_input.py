@@ -14,6 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO
 from imdb_sentiment.run.training import train
@@ -85,6 +87,48 @@ CATALOGUE = {
         ["optimizer.betas=[0.9,1.5]"],
         "optimizer.betas=[0.9, 1.5]",
         "two numbers in [0, 1)",
+    ),
+    "precision misspelt": ("train", ["trainer.precision=bf16-mix"], "trainer.precision=bf16-mix", "bf16-mixed"),
+    "gpu asked, none here": (
+        "train",
+        ["trainer.accelerator=gpu"],
+        "trainer.accelerator=gpu",
+        "no GPU visible on this node (CUDA_VISIBLE_DEVICES=)",
+    ),
+    "zero devices": ("train", ["trainer.devices=0"], "trainer.devices=0", "positive integer, -1 (all), a list"),
+    "strategy misspelt": ("train", ["trainer.strategy=dpp"], "trainer.strategy=dpp", "must be one of auto, ddp"),
+    "negative clipping": ("train", ["trainer.gradient_clip_val=-1"], "trainer.gradient_clip_val=-1", ">= 0 or null"),
+    "limit above 1": ("train", ["trainer.limit_train_batches=1.5"], "trainer.limit_train_batches=1.5", "[0, 1]"),
+    "negative patience": (
+        "train",
+        ["callbacks=early_stopping", "callbacks.early_stopping.patience=-1"],
+        "callbacks.early_stopping.patience=-1",
+        "non-negative integer",
+    ),
+    "negative min_delta": (
+        "train",
+        ["callbacks=early_stopping", "callbacks.early_stopping.min_delta=-0.1"],
+        "callbacks.early_stopping.min_delta=-0.1",
+        "number >= 0",
+    ),
+    "monitor not logged": (
+        "train",
+        ["callbacks.model_checkpoint.monitor=val/accuracy"],
+        "callbacks.model_checkpoint.monitor=val/accuracy",
+        "must be one of val/acc, val/loss",
+    ),
+    "checkpoint mode": (
+        "train",
+        ["callbacks.model_checkpoint.mode=maximum"],
+        "callbacks.model_checkpoint.mode=maximum",
+        "min, max",
+    ),
+    "maxlen beyond memory": ("train", ["data.maxlen=100000000000"], "data.maxlen=100000000000", "GiB available"),
+    "vocabulary beyond memory": (
+        "train",
+        ["data.vocab_size=10000000000"],
+        "data.vocab_size=10000000000",
+        "with its gradient and Adam state needs",
     ),
     "packed not a bool": ("train", ["model.packed=sometimes"], "model.packed=sometimes", "true or false"),
     "zero epochs": ("train", ["trainer.max_epochs=0"], "trainer.max_epochs=0", "positive integer"),
@@ -272,3 +316,49 @@ def test_each_catalogue_case_is_a_row_of_the_readme_saying_what_it_checks():
 
 def test_catalogue_cases_are_distinct():
     assert len({json.dumps(v[:2]) for v in CATALOGUE.values()}) == len(CATALOGUE)
+
+
+# Numeric keys against their ranges: anything out of range is refused in one line naming the key, anything in
+# range passes every check (Hypothesis draws the values; derandomised, as the other property tests).
+RANGES = {  # key: (strategy of values, in range?)
+    "data.batch_size": (st.integers(-5, 10**6), lambda x: x >= 1),
+    "data.val_split": (st.floats(-1, 2, allow_nan=False), lambda x: 0 < x < 1),
+    "model.dropout": (st.floats(-1, 2, allow_nan=False), lambda x: 0 <= x < 1),
+    "optimizer.lr": (st.floats(-1, 1, allow_nan=False), lambda x: x > 0),
+    "optimizer.eps": (st.floats(-1e-3, 1e-3, allow_nan=False), lambda x: x > 0),
+    "trainer.gradient_clip_val": (st.floats(-10, 10, allow_nan=False), lambda x: x >= 0),
+    "callbacks.model_checkpoint.save_top_k": (st.integers(-5, 5), lambda x: x >= -1),
+    "seed": (st.integers(-(2**40), 2**40), lambda x: 0 <= x < 2**32),
+}
+
+
+@pytest.mark.slow  # 240 examples, each building a data module and a model: half a minute
+@pytest.mark.parametrize("key", RANGES)
+def test_numeric_keys_are_refused_exactly_outside_their_range(key, tiny_imdb, tmp_path):
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
+
+    from conftest import compose_train
+    from imdb_sentiment.config.checks import build_checked, check_config
+    from imdb_sentiment.errors import ConfigError
+
+    base = compose_train([f"data.source={tiny_imdb}", "trainer.accelerator=cpu", *TINY_MODEL], tmp_path, tmp_path)
+    plain = {k: v for k, v in OmegaConf.to_container(base).items() if k != "hydra"}
+    plain = OmegaConf.to_container(OmegaConf.create(plain), resolve=True)  # each example: a copy, nothing to resolve
+    GlobalHydra.instance().clear()
+    values, in_range = RANGES[key]
+
+    @settings(max_examples=30, deadline=None, derandomize=True)
+    @given(values)
+    def check(value):
+        cfg = OmegaConf.create(plain)
+        OmegaConf.update(cfg, key, value)
+        try:
+            check_config(cfg)
+            build_checked(cfg)
+        except ConfigError as exc:
+            assert not in_range(value) and str(exc).startswith(f"{key}=") and "\n" not in str(exc), str(exc)
+        else:
+            assert in_range(value), value
+
+    check()

@@ -1,5 +1,6 @@
-"""Check a composed config before any data is read: the top-level values and the optimizer's here, the data's
-and the model's in their constructors (``build``), then the rules that tie several together (``rules.py``).
+"""Check a composed config before any data is read: the top-level values and the optimizer's here, Lightning's
+in ``lightning_checks.py``, the data's and the model's in their constructors (``build``), sizes against this
+node's memory (``memory.py``), then the rules that tie several together (``rules.py``).
 
 Each problem is reported as one ``ConfigError``: the key, the value and what is allowed.
 """
@@ -11,6 +12,8 @@ from omegaconf import DictConfig
 
 from imdb_sentiment import values as v
 from imdb_sentiment.config.build import build
+from imdb_sentiment.config.lightning_checks import check_callbacks, check_trainer
+from imdb_sentiment.config.memory import check_memory
 from imdb_sentiment.config.rules import check_rules
 from imdb_sentiment.errors import ConfigError
 
@@ -23,6 +26,8 @@ def check_config(cfg: DictConfig) -> None:
     if not v.is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise ConfigError("seed", seed, f"must be an integer from 0 to {MAX_SEED}")
     v.integer("trainer.max_epochs", cfg.trainer.get("max_epochs"))
+    check_trainer(cfg.trainer)
+    check_callbacks(cfg.get("callbacks"))
     check_optimizer(cfg.optimizer)
     try:
         get_class(cfg.model._target_)
@@ -51,6 +56,7 @@ def build_checked(cfg: DictConfig, **data_kwargs):
     """The DataModule and the network, each value checked by the constructor that consumes it, then the
     cross-field rules; nothing is read or encoded yet."""
     datamodule = build(cfg.data, "data", **data_kwargs)
+    check_memory(cfg)  # before the model's table is allocated
     net = build(cfg.model, "model")
     check_rules(cfg, type(net))
     return datamodule, net
