@@ -50,15 +50,21 @@ def assert_nothing_truncated(run: Path) -> None:
             json.loads((run / name).read_text())
 
 
-def finish(tiny_imdb, tmp_path) -> dict:
+def train_py(tiny_imdb, tmp_path, *extra) -> subprocess.CompletedProcess:
+    """``python src/train.py`` into ``tmp_path/run``, waited for; it must succeed."""
     r = subprocess.run(
-        [sys.executable, "src/train.py", *args(tiny_imdb, tmp_path)],
+        [sys.executable, "src/train.py", *args(tiny_imdb, tmp_path, *extra)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    return r
+
+
+def finish(tiny_imdb, tmp_path) -> dict:
+    train_py(tiny_imdb, tmp_path)
     return json.loads((tmp_path / "run" / "summary.json").read_text())
 
 
@@ -161,14 +167,7 @@ def test_full_disk_is_one_clear_line(tiny_imdb, tmp_path):
 def test_restart_resumes_from_the_newest_intact_checkpoint(tiny_imdb, tmp_path):
     """Every epoch's checkpoint kept; last.ckpt and epoch 4's lose their ends: train.py resumes from epoch 3's."""
     keep_all = ("callbacks.model_checkpoint.save_top_k=-1", "callbacks.model_checkpoint.monitor=null")
-    r = subprocess.run(
-        [sys.executable, "src/train.py", *args(tiny_imdb, tmp_path, *keep_all)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
+    train_py(tiny_imdb, tmp_path, *keep_all)
     checkpoints = tmp_path / "run" / "checkpoints"
     by_epoch = {torch.load(p, map_location="cpu", weights_only=False)["epoch"]: p for p in checkpoints.glob("epoch*")}
     assert sorted(by_epoch) == [0, 1, 2, 3]
@@ -176,14 +175,7 @@ def test_restart_resumes_from_the_newest_intact_checkpoint(tiny_imdb, tmp_path):
         data = damaged.read_bytes()
         damaged.write_bytes(data[: len(data) // 2])  # the disk lost its end
     (tmp_path / "run" / "summary.json").unlink()
-    again = subprocess.run(
-        [sys.executable, "src/train.py", *args(tiny_imdb, tmp_path, *keep_all)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert again.returncode == 0, again.stderr[-3000:]
+    again = train_py(tiny_imdb, tmp_path, *keep_all)
     assert f"Resuming from {by_epoch[2]}" in again.stdout + again.stderr  # epoch 3's (0-based 2): newest intact
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["epochs_run"] == 4
