@@ -8,7 +8,7 @@ from imdb_sentiment.run.training import train
 
 def test_resumed_run_keeps_the_earlier_epochs(make_cfg, tmp_path, tiny_imdb):
     common = ["model=gru", "data.vocab_size=100", "data.maxlen=30", "callbacks.progress_bar.refresh_rate=0"]
-    train(make_cfg(*common, "trainer.max_epochs=2"))
+    train(make_cfg(*common, "trainer.max_epochs=2", "keep_resumable=true"))  # to be trained on
     first = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
     assert [e["epoch"] for e in first] == [1, 2]
     # A new run folder that resumes the first run's last checkpoint for one more epoch.

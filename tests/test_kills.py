@@ -166,7 +166,11 @@ def test_full_disk_is_one_clear_line(tiny_imdb, tmp_path):
 
 def test_restart_resumes_from_the_newest_intact_checkpoint(tiny_imdb, tmp_path):
     """Every epoch's checkpoint kept; last.ckpt and epoch 4's lose their ends: train.py resumes from epoch 3's."""
-    keep_all = ("callbacks.model_checkpoint.save_top_k=-1", "callbacks.model_checkpoint.monitor=null")
+    keep_all = (
+        "callbacks.model_checkpoint.save_top_k=-1",
+        "callbacks.model_checkpoint.monitor=null",
+        "keep_resumable=true",
+    )
     train_py(tiny_imdb, tmp_path, *keep_all)
     checkpoints = tmp_path / "run" / "checkpoints"
     by_epoch = {torch.load(p, map_location="cpu", weights_only=False)["epoch"]: p for p in checkpoints.glob("epoch*")}

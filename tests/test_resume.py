@@ -191,7 +191,7 @@ def _snapshot(folder: Path) -> dict:
 @pytest.mark.slow
 def test_a_folder_holding_another_runs_checkpoint_is_refused_untouched(tmp_path, small_imdb):
     cache = tmp_path / "cache"
-    args = ("trainer.max_epochs=1", "data.train_size=400", "test=false")
+    args = ("trainer.max_epochs=1", "data.train_size=400", "test=false", "keep_resumable=true")
     first = train_in(tmp_path / "run", cache, small_imdb, *args)
     assert first.returncode == 0, first.stderr[-3000:]
     before = _snapshot(tmp_path / "run")

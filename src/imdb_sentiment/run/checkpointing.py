@@ -16,6 +16,9 @@ from imdb_sentiment.run.folder import LAST, checkpoint_dir
 
 NEEDED = ("state_dict", "run_config")  # what train.py's checkpoints carry (classifier.on_save_checkpoint)
 DATA_STATE = "IMDBDataModule"  # where Lightning keeps the data module's state (its tokenizer) in a checkpoint
+# What a finished run's checkpoints keep: weights, config, tokenizer and which epoch they are. The optimizer's
+# state (Adam: two tensors the size of the weights), the loops' and the callbacks' are for resuming only.
+SLIM = ("state_dict", "run_config", DATA_STATE, "epoch", "global_step", "best_val", "pytorch-lightning_version")
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             tmp.unlink(missing_ok=True)
 
 
-def resume_path(output_dir: str | os.PathLike) -> Path | None:
+def resume_path(output_dir: str | os.PathLike, resumable_only: bool = True) -> Path | None:
     """The newest intact checkpoint a previous attempt of this run (a requeued or killed job) left, if any:
     ``last.ckpt``, else the others by modification time. Writes are atomic, so a damaged file means the
     disk lost data; it is skipped. Reads only: ``tidy_checkpoints`` tidies once the run may resume."""
@@ -51,7 +54,30 @@ def resume_path(output_dir: str | os.PathLike) -> Path | None:
     if not folder.is_dir():
         return None
     found = sorted(folder.glob("*.ckpt"), key=lambda p: (p.name == LAST, p.stat().st_mtime), reverse=True)
-    return next((p for p in found if intact(p)), None)
+    return next((p for p in found if intact(p) and (resumable(p) or not resumable_only)), None)
+
+
+def resumable(path: Path) -> bool:
+    """Whether a checkpoint still holds the optimizer and loop state a resume needs (``slim`` drops them)."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)  # mapped: no tensor is read
+    return "optimizer_states" in ckpt and "loops" in ckpt
+
+
+def slim(path: Path) -> None:
+    """Rewrite a checkpoint with only ``SLIM``'s keys, atomically: a third of an Adam-trained one's bytes, and
+    still what eval.py, predict.py and ``ckpt_path`` for testing read."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    if "optimizer_states" not in ckpt:
+        return
+    AtomicCheckpointIO().save_checkpoint({k: ckpt[k] for k in SLIM if k in ckpt}, path)
+
+
+def load_weights(module: torch.nn.Module, path: Path) -> int | None:
+    """Load a checkpoint's weights into ``module`` (mapped from the file: no second copy of the model, no
+    optimizer state in memory); the checkpoint's epoch (0-based)."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    module.load_state_dict(ckpt["state_dict"])
+    return ckpt.get("epoch")
 
 
 def tidy_checkpoints(output_dir: str | os.PathLike) -> None:

@@ -8,12 +8,14 @@ evaluation is batched, where the data is read from) are not compared. One rule f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from imdb_sentiment.errors import UserError
-from imdb_sentiment.run.checkpointing import read_checkpoint, resume_path
+from imdb_sentiment.run.checkpointing import read_checkpoint, resumable, resume_path
+from imdb_sentiment.run.folder import SUMMARY
 
 COMPARED = ("seed", "model", "data", "optimizer")
 # Keys of the compared sections that do not change what a run learns.
@@ -56,15 +58,42 @@ def checkpoint_to_resume(cfg: DictConfig, out_dir: str | Path) -> str | None:
     """``ckpt_path`` if given, else with ``resume`` the newest intact checkpoint in the run folder; either only
     when it was saved by this same run. ``UserError`` otherwise, before anything is written."""
     explicit = cfg.get("ckpt_path")
-    path = explicit or (resume_path(out_dir) if cfg.get("resume") else None)
+    # The folder's newest checkpoint tells whose folder it is, even a finished run's slim one; only a resumable
+    # one is resumed.
+    path = explicit or (resume_path(out_dir, resumable_only=False) if cfg.get("resume") else None)
     if not path:
         return None
     differ = differences(read_checkpoint(path)["run_config"], this_run(cfg))
     if not differ:
+        if not explicit:
+            found = resume_path(out_dir)
+            return str(found) if found else None
+        if not resumable(Path(path)):
+            raise UserError(
+                f"ckpt_path={path}: holds a finished run's weights only, no optimizer state to resume training "
+                "from (keep_resumable=true keeps it); eval.py and predict.py read it as it is"
+            )
         return str(path)
     what = "; ".join(differ[:3]) + ("; ..." if len(differ) > 3 else "")
     if explicit:
         raise UserError(f"ckpt_path={path}: was saved by another run ({what}); resume it with the same settings")
     raise UserError(
         f"the run folder {out_dir} holds a checkpoint of another run ({what}): use a new folder or resume=false"
+    )
+
+
+def finished_run(cfg: DictConfig, out_dir: str | Path) -> dict | None:
+    """The summary of the run that finished in ``out_dir``, when it is started again with ``resume`` and nothing
+    resumable is left (a finished run keeps slim checkpoints). Asked for more epochs than it ran, ``UserError``:
+    its optimizer state is gone (``keep_resumable=true`` keeps it)."""
+    summary = Path(out_dir) / SUMMARY
+    if not cfg.get("resume") or cfg.get("ckpt_path") or not summary.is_file():
+        return None
+    done = json.loads(summary.read_text())
+    if done.get("max_epochs", 0) >= cfg.trainer.max_epochs or done.get("stopped_early_at_epoch"):
+        return done
+    raise UserError(
+        f"trainer.max_epochs={cfg.trainer.max_epochs}: the run in {out_dir} finished after {done.get('epochs_run')} "
+        "epochs and kept no optimizer state to train on from (keep_resumable=false); start a new run, or pass "
+        "keep_resumable=true to runs you mean to extend"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -20,14 +21,14 @@ from imdb_sentiment.data.cache import CacheMissError
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.files import write_json_atomic
 from imdb_sentiment.models import SentimentClassifier, count_parameters
-from imdb_sentiment.run.checkpointing import AtomicCheckpointIO, tidy_checkpoints
-from imdb_sentiment.run.folder import SUMMARY, Summary, model_name
+from imdb_sentiment.run.checkpointing import AtomicCheckpointIO, load_weights, slim, tidy_checkpoints
+from imdb_sentiment.run.folder import SUMMARY, Summary, checkpoint_dir, model_name
 from imdb_sentiment.run.hparams import log_hparams
 from imdb_sentiment.run.job_log import quiet_known_noise
 from imdb_sentiment.run.memory import peak_rss_mib
 from imdb_sentiment.run.provenance import provenance
 from imdb_sentiment.run.requeue import RequeueFailed, cluster_plugins
-from imdb_sentiment.run.resume_check import checkpoint_to_resume
+from imdb_sentiment.run.resume_check import checkpoint_to_resume, finished_run
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,10 @@ def train(cfg: DictConfig) -> dict:
     quiet_known_noise()
     out_dir = Path(cfg.paths.output_dir)
     ckpt_path = resume_from(cfg, out_dir)
+    done = finished_run(cfg, out_dir) if ckpt_path is None else None
+    if done is not None:  # a finished run started again (a requeued job that had ended): nothing to do
+        log.info("%s has finished already (%s); nothing to do", out_dir, SUMMARY)
+        return done
     origin = provenance()
     log.info(start_line(origin, out_dir))
     L.seed_everything(cfg.seed, workers=True)
@@ -139,13 +144,7 @@ def train(cfg: DictConfig) -> dict:
 
     test_acc, tested = None, None
     if cfg.get("test"):
-        ckpt = trainer.checkpoint_callback
-        best = ckpt.best_model_path if ckpt is not None and ckpt.best_model_path else None
-        results = trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False)
-        test_acc = results[0]["test/acc"] if results else None
-        tested = (
-            {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
-        )
+        test_acc, tested = test_best(trainer, module, datamodule)
 
     summary = Summary(
         **run_identity(),
@@ -168,8 +167,26 @@ def train(cfg: DictConfig) -> dict:
     if trainer.is_global_zero:
         log_hparams(trainer.loggers, cfg, summary, step=trainer.global_step)
         write_json_atomic(out_dir / SUMMARY, summary)
+        if not cfg.get("keep_resumable"):  # finished: the weights, once a checkpoint, without the optimizer's state
+            for path in sorted(checkpoint_dir(out_dir).glob("*.ckpt")):
+                slim(path)
         log.info(final_line(summary))
     return summary
+
+
+def test_best(trainer: L.Trainer, module: SentimentClassifier, datamodule) -> tuple[float | None, dict]:
+    """Test accuracy of the best checkpoint by its monitor (else of the final weights), and which was tested.
+    The optimizer's state is dropped first and the weights are mapped from the file, so testing holds one
+    model in memory, not a second one and an optimizer state beside it."""
+    ckpt = trainer.checkpoint_callback
+    best = Path(ckpt.best_model_path) if ckpt is not None and ckpt.best_model_path else None
+    trainer.strategy.optimizers = []
+    gc.collect()
+    if best is not None:
+        module.loaded_epoch = load_weights(module, best)
+    results = trainer.test(module, datamodule=datamodule, verbose=False)
+    tested = {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
+    return (results[0]["test/acc"] if results else None), tested
 
 
 def start_line(origin: dict, out_dir: Path) -> str:
