@@ -19,7 +19,6 @@ from conftest import REPO, write_tiny_imdb
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.slurm,
-    pytest.mark.xdist_group("slurm"),  # one cluster: under `pytest -n`, these tests share one worker
     pytest.mark.skipif(
         shutil.which("slurmctld") is None or os.geteuid() != 0,
         reason="needs Debian's slurm-wlm and munge and root (.ci/run installs them)",
