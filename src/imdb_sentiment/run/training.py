@@ -144,7 +144,7 @@ def train(cfg: DictConfig) -> dict:
 
     test_acc, tested = None, None
     if cfg.get("test"):
-        test_acc, tested = test_best(trainer, module, datamodule)
+        test_acc, tested = evaluate_best(trainer, module, datamodule)
 
     summary = Summary(
         **run_identity(),
@@ -174,7 +174,7 @@ def train(cfg: DictConfig) -> dict:
     return summary
 
 
-def test_best(trainer: L.Trainer, module: SentimentClassifier, datamodule) -> tuple[float | None, dict]:
+def evaluate_best(trainer: L.Trainer, module: SentimentClassifier, datamodule) -> tuple[float | None, dict]:
     """Test accuracy of the best checkpoint by its monitor (else of the final weights), and which was tested.
     The optimizer's state is dropped first and the weights are mapped from the file, so testing holds one
     model in memory, not a second one and an optimizer state beside it."""
