@@ -153,6 +153,7 @@ def test_a_sweep_over_presets_gives_each_run_its_own_folder_and_report_group(tmp
         "callbacks.progress_bar.refresh_rate=0",
         "experiment=practicum_gru,practicum_stacked",
         "seed=1,2",
+        "keep_resumable=true",  # below, a run "killed after its last checkpoint" resumes from it
     )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     (sweep,) = (tmp_path / "logs" / "multiruns").glob("*/*")
