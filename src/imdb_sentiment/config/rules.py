@@ -7,6 +7,7 @@ from __future__ import annotations
 from omegaconf import DictConfig
 
 from imdb_sentiment.errors import ConfigError
+from imdb_sentiment.values import is_int
 
 
 def check_rules(cfg: DictConfig, model_class: type) -> None:
@@ -23,10 +24,6 @@ def check_rules(cfg: DictConfig, model_class: type) -> None:
     if cfg.model.get("sparse"):
         _check_sparse_gradients(cfg)
     _check_strategy(cfg.trainer)
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 SPARSE_OPTIMIZERS = ("imdb_sentiment.models.optim.LazyAdam", "torch.optim.SGD", "torch.optim.Adagrad")
@@ -53,7 +50,7 @@ def _check_sparse_gradients(cfg: DictConfig) -> None:
 
 def _check_strategy(trainer: DictConfig) -> None:
     strategy, devices, nodes = str(trainer.get("strategy") or ""), trainer.get("devices"), trainer.get("num_nodes", 1)
-    if strategy.startswith("ddp") and _is_int(devices) and _is_int(nodes) and devices * nodes == 1:
+    if strategy.startswith("ddp") and is_int(devices) and is_int(nodes) and devices * nodes == 1:
         raise ConfigError(
             "trainer.strategy",
             strategy,
