@@ -65,8 +65,8 @@ def checkpoint_to_resume(cfg: DictConfig, out_dir: str | Path) -> str | None:
         return None
     differ = differences(read_checkpoint(path)["run_config"], this_run(cfg))
     if not differ:
-        if not explicit:
-            found = resume_path(out_dir)
+        if not explicit:  # the newest intact one if it is resumable (what resume_path would find), else look on
+            found = Path(path) if resumable(Path(path)) else resume_path(out_dir)
             return str(found) if found else None
         if not resumable(Path(path)):
             raise UserError(
