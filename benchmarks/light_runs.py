@@ -58,8 +58,9 @@ def run(code: Path, preset: str, source: str, out: Path, cache: Path, extra: lis
     if proc.returncode != 0:
         raise SystemExit(f"{preset} at {code}: {proc.stderr.strip().splitlines()[-1]}")
     summary = json.loads((run_dir / "summary.json").read_text())
-    last = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True, mmap=True)
-    weights = sum(t.numel() * t.element_size() for t in last["state_dict"].values())
+    any_ckpt = min((run_dir / "checkpoints").glob("*.ckpt"))  # every one holds the same weights' shapes
+    state = torch.load(any_ckpt, map_location="cpu", weights_only=True, mmap=True)["state_dict"]
+    weights = sum(t.numel() * t.element_size() for t in state.values())
     ckpts = folder_bytes(run_dir / "checkpoints")
     return {
         "wall_s": round(time.perf_counter() - start),
@@ -67,6 +68,7 @@ def run(code: Path, preset: str, source: str, out: Path, cache: Path, extra: lis
         "ckpt_mb": ckpts / 1e6,
         "ckpt_x": ckpts / weights,
         "folder_mb": folder_bytes(run_dir) / 1e6,
+        "folder_x": folder_bytes(run_dir) / weights,
         "rss": summary["peak_rss_mib"],
         "test_acc": summary["test_acc"],
     }
@@ -100,11 +102,12 @@ def main() -> None:
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, torch {torch.__version__}; "
         f"{time.strftime('%Y-%m-%d %H:%M')}",
         "",
-        "| preset | code | weights MB | checkpoints MB | x weights | folder MB | peak RSS MiB | test acc | wall s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| preset | code | weights MB | checkpoints MB | x weights | folder MB | x weights | peak RSS MiB "
+        "| test acc | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *(
             f"| {r['preset']} | {r['code']} | {r['weights_mb']:.1f} | {r['ckpt_mb']:.1f} | {r['ckpt_x']:.2f} | "
-            f"{r['folder_mb']:.1f} | {r['rss']} | {r['test_acc']:.4f} | {r['wall_s']} |"
+            f"{r['folder_mb']:.1f} | {r['folder_x']:.2f} | {r['rss']} | {r['test_acc']:.4f} | {r['wall_s']} |"
             for r in rows
         ),
     ]

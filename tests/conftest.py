@@ -114,6 +114,12 @@ def make_cfg(tmp_path, tiny_imdb):
     return make
 
 
+def finished_checkpoint(run_dir: Path) -> Path:
+    """The one checkpoint a finished run keeps: the best by its monitor (``last.ckpt`` is removed at the end)."""
+    (ckpt,) = (Path(run_dir) / "checkpoints").glob("*.ckpt")
+    return ckpt
+
+
 def to_lists(ragged) -> list[list[int]]:
     """A ``Ragged``'s sequences as plain lists, for comparing with expected ids."""
     return [ragged.values[a:b].tolist() for a, b in zip(ragged.offsets[:-1], ragged.offsets[1:])]

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO
+from conftest import REPO, finished_checkpoint
 from imdb_sentiment.run.training import train
 
 TINY_MODEL = ["model=gru", "data.vocab_size=100", "data.maxlen=30"]
@@ -211,7 +211,7 @@ def bad_sources(tmp_path_factory, tiny_imdb):
         "NOLABEL": root / "nolabel",
         "THREE": root / "three",
         "ACLTRAIN": root / "acl",
-        "GRUCKPT": root / "run" / "checkpoints" / "last.ckpt",
+        "GRUCKPT": finished_checkpoint(root / "run"),
     }
 
 

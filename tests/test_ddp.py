@@ -88,7 +88,7 @@ def check_ddp_run(run: Path) -> None:
     writers = {p.name.split(".")[4] for p in (run / "tensorboard").glob("events.out.tfevents.*")}  # ...<host>.<pid>.<n>
     assert len(writers) == 1, writers  # one process wrote TensorBoard
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == sorted(
-        [f"epoch{summary['best_epoch'] - 1:02d}-acc{summary['best_val_acc']:.4f}.ckpt", "last.ckpt"]
+        [f"epoch{summary['best_epoch'] - 1:02d}-acc{summary['best_val_acc']:.4f}.ckpt"]  # last.ckpt went at the end
     )
     (best,) = (run / "checkpoints").glob("epoch*.ckpt")
     ev = subprocess.run(

@@ -7,6 +7,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from conftest import finished_checkpoint
 from imdb_sentiment.inference.evaluation import evaluate
 from imdb_sentiment.inference.prediction import predict_proba
 from imdb_sentiment.inference.trained_run import load_trained
@@ -44,7 +45,7 @@ FAMILIES = {
 def test_checkpoint_is_read_back_by_eval_and_predict(family, make_cfg, tmp_path, tiny_imdb):
     cfg = make_cfg(*FAMILIES[family], "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0")
     summary = train(cfg)
-    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"  # one epoch: the tested checkpoint is this one
+    ckpt = finished_checkpoint(tmp_path / "run")  # the tested one
     assert summary["tested_checkpoint"]["epoch"] in (None, 1)
 
     result = evaluate(str(ckpt), "test")
@@ -60,7 +61,7 @@ def test_checkpoint_is_read_back_by_eval_and_predict(family, make_cfg, tmp_path,
     test = dm.splits["test"]
     with torch.no_grad():
         if cfg.data.pad_mode == "fixed":
-            expected = torch.sigmoid(trained.module(test[np.arange(16)][0])).numpy()
+            expected = torch.sigmoid(trained.net(test[np.arange(16)][0])).numpy()
         else:
-            expected = np.array([torch.sigmoid(trained.module(test[np.array([i])][0])).item() for i in range(16)])
+            expected = np.array([torch.sigmoid(trained.net(test[np.array([i])][0])).item() for i in range(16)])
     np.testing.assert_allclose(probs, expected, rtol=0, atol=1e-6)

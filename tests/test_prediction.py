@@ -6,6 +6,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from conftest import finished_checkpoint
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.inference.prediction import predict_proba
 from imdb_sentiment.inference.trained_run import load_trained
@@ -26,7 +27,7 @@ def test_predict_matches_the_data_modules_encoding(make_cfg, tmp_path, tiny_imdb
         "model=gru", "data.vocab_size=100", "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0", *overrides
     )
     train(cfg)
-    trained = load_trained(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    trained = load_trained(finished_checkpoint(tmp_path / "run"))
     texts = pq.read_table(tiny_imdb / "plain_text" / "test-00000-of-00001.parquet")["text"].to_pylist()[:40]
     probs = predict_proba(trained, texts)
 
@@ -36,9 +37,9 @@ def test_predict_matches_the_data_modules_encoding(make_cfg, tmp_path, tiny_imdb
     test = dm.splits["test"]
     with torch.no_grad():
         if cfg.data.pad_mode == "fixed":  # the whole batch as the test loader builds it
-            expected = torch.sigmoid(trained.module(test[np.arange(40)][0])).numpy()
+            expected = torch.sigmoid(trained.net(test[np.arange(40)][0])).numpy()
         else:  # each review alone, unpadded: what predict promises for dynamic padding
-            expected = np.array([torch.sigmoid(trained.module(test[np.array([i])][0])).item() for i in range(40)])
+            expected = np.array([torch.sigmoid(trained.net(test[np.array([i])][0])).item() for i in range(40)])
     np.testing.assert_allclose(probs, expected, rtol=0, atol=1e-6)
 
 
@@ -52,7 +53,7 @@ def test_review_with_nothing_to_read_is_a_user_error(make_cfg, tmp_path):
             "callbacks.progress_bar.refresh_rate=0",
         )
     )
-    trained = load_trained(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    trained = load_trained(finished_checkpoint(tmp_path / "run"))
     with pytest.raises(UserError, match="review 2 has no words"):
         predict_proba(trained, ["great film", "?!"])
 
@@ -61,7 +62,7 @@ def test_a_checkpoint_from_before_the_tokenizer_moved_to_the_data_module_still_l
     """Checkpoints written before this version kept the tokenizer at the top level, not in the data module's state."""
     cfg = make_cfg("model=gru", "data.vocab_size=100", "data.maxlen=30", "trainer.max_epochs=1")
     train(cfg)
-    new = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    new = finished_checkpoint(tmp_path / "run")
     ckpt = torch.load(new, map_location="cpu", weights_only=False)
     assert "tokenizer_json" not in ckpt and ckpt["IMDBDataModule"]["tokenizer_json"].startswith("{")
     ckpt["tokenizer_json"] = ckpt.pop("IMDBDataModule")["tokenizer_json"]  # the old layout

@@ -5,7 +5,7 @@ import json
 import pytest
 from hydra.utils import get_class
 
-from conftest import EXPERIMENTS
+from conftest import EXPERIMENTS, finished_checkpoint
 from imdb_sentiment.run.training import train
 
 
@@ -105,7 +105,7 @@ def test_short_real_run_on_tiny_data_learns_and_keeps_best(make_cfg, tmp_path):
     s = train(cfg)
     assert s["best_val_acc"] > 0.8 and s["test_acc"] > 0.8  # the tiny data's sentiment words are easy
     ckpts = {p.name for p in (tmp_path / "run" / "checkpoints").iterdir()}
-    assert "last.ckpt" in ckpts and any(n.startswith(f"epoch{s['best_epoch'] - 1:02d}-acc") for n in ckpts)
+    assert len(ckpts) == 1 and any(n.startswith(f"epoch{s['best_epoch'] - 1:02d}-acc") for n in ckpts)
     assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
 
 
@@ -120,7 +120,7 @@ def test_checkpoint_rebuilds_the_run_without_the_data(make_cfg, tmp_path):
 
     cfg = make_cfg("model=lstm", "data.vocab_size=100", "data.maxlen=30", "trainer.max_epochs=1")
     train(cfg)
-    ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
+    ckpt = torch.load(finished_checkpoint(tmp_path / "run"), weights_only=False)
     config, tok = ckpt["run_config"], Tokenizer.from_str(ckpt["IMDBDataModule"]["tokenizer_json"])
     assert config["data"]["maxlen"] == 30 and config["model"]["cell"] == "lstm"
     module = SentimentClassifier(instantiate(config["model"]), instantiate(config["optimizer"]), config)

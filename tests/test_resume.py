@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, write_tiny_imdb
+from conftest import REPO, finished_checkpoint, write_tiny_imdb
 from imdb_sentiment.data.batches import IndexBatches
-from imdb_sentiment.run.checkpointing import AtomicCheckpointIO
+from imdb_sentiment.run.checkpoint_io import AtomicCheckpointIO
 
 # GRU with dropout (the Practicum preset), so the resumed run must also restore the dropout RNG.
 RESUMABLE = [
@@ -50,7 +50,7 @@ def train_in(run_dir: Path, cache: Path, data: Path, *extra: str) -> subprocess.
 
 def final_state(run_dir: Path) -> tuple[dict, dict]:
     summary = json.loads((run_dir / "summary.json").read_text())
-    weights = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+    weights = torch.load(finished_checkpoint(run_dir), map_location="cpu", weights_only=False)["state_dict"]
     return summary, weights
 
 
@@ -90,7 +90,7 @@ KILL_AT = textwrap.dedent("""
                 os._exit(137)
         SentimentClassifier.on_train_batch_end = on_train_batch_end
     else:
-        from imdb_sentiment.run.checkpointing import AtomicCheckpointIO
+        from imdb_sentiment.run.checkpoint_io import AtomicCheckpointIO
         save, saved = AtomicCheckpointIO.save_checkpoint, [0]
         def saving(self, checkpoint, path, storage_options=None):
             save(self, checkpoint, path, storage_options)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO, write_tiny_imdb
+from conftest import REPO, finished_checkpoint, write_tiny_imdb
 
 pytestmark = [
     pytest.mark.slow,
@@ -143,7 +143,7 @@ def test_sbatch_train_runs_offline_from_the_prepared_cache(work):
     run = work["jobs"] / f"imdb-{job}"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["epochs_run"] == 2 and 0 <= summary["test_acc"] <= 1
-    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert finished_checkpoint(run).name.startswith("epoch")
     assert "Encoding IMDB" not in (work["jobs"] / f"imdb-{job}.out").read_text()  # it only read the cache
 
 
@@ -260,7 +260,7 @@ def test_signalled_job_requeues_and_resumes_to_the_uninterrupted_result(work):
     for key in ("epochs_run", "best_val_acc", "best_epoch", "test_acc", "tested_checkpoint"):
         assert a[key] == b[key], key
     wa, wb = (
-        torch.load(d / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+        torch.load(finished_checkpoint(d), map_location="cpu", weights_only=False)["state_dict"]
         for d in (work["root"] / "whole", run)
     )
     assert all(torch.equal(wa[k], wb[k]) for k in wa)

@@ -1,15 +1,15 @@
-"""Checkpoints that survive kills: atomic writes, reading one back, where a run picks up."""
+"""Checkpoints that survive kills: reading one back, where a run picks up, slimming a finished run's.
+
+No Lightning import here: predict.py reads checkpoints without it (the atomic writer is ``checkpoint_io``)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import zipfile
 from pathlib import Path
 
 import torch
-from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.run.folder import LAST, checkpoint_dir
@@ -21,29 +21,6 @@ DATA_STATE = "IMDBDataModule"  # where Lightning keeps the data module's state (
 SLIM = ("state_dict", "run_config", DATA_STATE, "epoch", "global_step", "best_val", "pytorch-lightning_version")
 
 log = logging.getLogger(__name__)
-
-
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """Write beside the target, fsync, rename: a kill mid-save leaves the previous checkpoint intact."""
-
-    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        try:
-            super().save_checkpoint(checkpoint, str(tmp), storage_options)
-            with tmp.open("rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except (OSError, RuntimeError) as exc:  # torch's zip writer reports a full disk as a RuntimeError
-            free = shutil.disk_usage(path.parent).free / 2**20
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[0][:120]
-            raise UserError(
-                f"cannot write checkpoint {path} ({why}); {free:.0f} MiB free on that disk: make room, "
-                "or point paths.log_dir at a disk that has it"
-            ) from None
-        finally:
-            tmp.unlink(missing_ok=True)
 
 
 def resume_path(output_dir: str | os.PathLike, resumable_only: bool = True) -> Path | None:
@@ -69,7 +46,19 @@ def slim(path: Path) -> None:
     ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     if "optimizer_states" not in ckpt:
         return
+    from imdb_sentiment.run.checkpoint_io import AtomicCheckpointIO  # Lightning's base: only when writing
+
     AtomicCheckpointIO().save_checkpoint({k: ckpt[k] for k in SLIM if k in ckpt}, path)
+
+
+def lighten_finished(folder: Path, best: Path | None) -> None:
+    """A finished run's checkpoints, about its weights once on disk: ``last.ckpt`` (the resume point) goes when
+    a best checkpoint by the monitor is there (that is the one tested, evaluated and predicted with), and what
+    stays is slimmed. Without a best, ``last.ckpt`` stays, slim, as the final weights."""
+    if best is not None and best.name != LAST and best.is_file():
+        (folder / LAST).unlink(missing_ok=True)
+    for path in sorted(folder.glob("*.ckpt")):
+        slim(path)
 
 
 def load_weights(module: torch.nn.Module, path: Path) -> int | None:

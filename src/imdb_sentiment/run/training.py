@@ -21,7 +21,8 @@ from imdb_sentiment.data.cache import CacheMissError
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.files import write_json_atomic
 from imdb_sentiment.models import SentimentClassifier, count_parameters
-from imdb_sentiment.run.checkpointing import AtomicCheckpointIO, load_weights, slim, tidy_checkpoints
+from imdb_sentiment.run.checkpoint_io import AtomicCheckpointIO
+from imdb_sentiment.run.checkpointing import lighten_finished, load_weights, tidy_checkpoints
 from imdb_sentiment.run.folder import SUMMARY, Summary, checkpoint_dir, model_name
 from imdb_sentiment.run.hparams import log_hparams
 from imdb_sentiment.run.job_log import quiet_known_noise
@@ -167,9 +168,8 @@ def train(cfg: DictConfig) -> dict:
     if trainer.is_global_zero:
         log_hparams(trainer.loggers, cfg, summary, step=trainer.global_step)
         write_json_atomic(out_dir / SUMMARY, summary)
-        if not cfg.get("keep_resumable"):  # finished: the weights, once a checkpoint, without the optimizer's state
-            for path in sorted(checkpoint_dir(out_dir).glob("*.ckpt")):
-                slim(path)
+        if not cfg.get("keep_resumable"):
+            lighten_finished(checkpoint_dir(out_dir), best_checkpoint(trainer))
         log.info(final_line(summary))
     return summary
 
@@ -179,7 +179,7 @@ def evaluate_best(trainer: L.Trainer, module: SentimentClassifier, datamodule) -
     The optimizer's state is dropped first and the weights are mapped from the file, so testing holds one
     model in memory, not a second one and an optimizer state beside it."""
     ckpt = trainer.checkpoint_callback
-    best = Path(ckpt.best_model_path) if ckpt is not None and ckpt.best_model_path else None
+    best = best_checkpoint(trainer)
     trainer.strategy.optimizers = []
     gc.collect()
     if best is not None:
@@ -187,6 +187,12 @@ def evaluate_best(trainer: L.Trainer, module: SentimentClassifier, datamodule) -
     results = trainer.test(module, datamodule=datamodule, verbose=False)
     tested = {"monitor": ckpt.monitor, "epoch": module.loaded_epoch + 1} if best else {"monitor": None, "epoch": None}
     return (results[0]["test/acc"] if results else None), tested
+
+
+def best_checkpoint(trainer: L.Trainer) -> Path | None:
+    """The best checkpoint by the checkpoint callback's monitor, if it saved one."""
+    ckpt = trainer.checkpoint_callback
+    return Path(ckpt.best_model_path) if ckpt is not None and ckpt.best_model_path else None
 
 
 def start_line(origin: dict, out_dir: Path) -> str:
