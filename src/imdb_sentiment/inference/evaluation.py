@@ -11,6 +11,7 @@ import copy
 
 import lightning as L
 import yaml
+from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from tokenizers import Tokenizer
 
@@ -18,6 +19,7 @@ from imdb_sentiment.config.build import build
 from imdb_sentiment.config.checks import check_config
 from imdb_sentiment.errors import ConfigError, UserError
 from imdb_sentiment.inference.trained_run import load_trained
+from imdb_sentiment.models.classifier import SentimentClassifier
 from imdb_sentiment.run.job_log import quiet_known_noise
 
 SPLITS = ("test", "val")
@@ -78,7 +80,8 @@ def evaluate(ckpt_path: str, split: str = "test", overrides: dict[str, str] | No
             f"trainer.accelerator={cfg.trainer.accelerator} trainer.precision={cfg.trainer.precision}: "
             f"{str(exc).strip().splitlines()[0]} (override them, e.g. trainer.accelerator=cpu)"
         ) from None
-    (results,) = trainer.test(trained.module, dataloaders=loader, verbose=False)  # logged as test/* whichever split
+    module = SentimentClassifier(trained.net, instantiate(cfg.optimizer), trained.config)
+    (results,) = trainer.test(module, dataloaders=loader, verbose=False)  # logged as test/* whichever split
     return {
         "split": split,
         "acc": results["test/acc"],

@@ -3,7 +3,8 @@
 The tokenizer (with its normalisation and start token) comes from the checkpoint; the run's
 ``data`` config gives the truncation and padding: truncate to ``maxlen`` on the ``truncating``
 side, then pad on the ``padding`` side, to ``maxlen`` (``pad_mode=fixed``) or not at all
-(``dynamic``: each review alone, so its probability does not depend on the other reviews).
+(``dynamic``: reviews batched only with others of their length, so a probability does not depend on
+the other reviews).
 """
 
 from __future__ import annotations
@@ -19,20 +20,30 @@ from imdb_sentiment.inference.trained_run import Trained
 THRESHOLD = 0.5  # positive when p > 0.5: the rule the training accuracy (torchmetrics) used
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_proba(trained: Trained, texts: list[str]) -> np.ndarray:
-    """P(positive) for each text."""
+    """P(positive) for each text, in the order given."""
     data = trained.config["data"]
     ids = encode(trained.tokenizer, texts)
     empty = np.flatnonzero(ids.lengths == 0)
     if len(empty):
         raise UserError(f"review {empty[0] + 1} has no words the tokenizer keeps (nothing to read)")
     split = make_split(ids, np.zeros(len(ids)), data["pad_mode"], data["maxlen"], data["padding"], data["truncating"])
-    # Fixed length: batches as in evaluation; dynamic: each review alone, so no other review pads it.
-    step = (data.get("eval_batch_size") or data["batch_size"]) if data["pad_mode"] == "fixed" else 1
-    batches = [split[np.arange(i, min(i + step, len(ids)))][0] for i in range(0, len(ids), step)]
-    logits = [trained.module(b.long()) for b in batches]
-    return torch.sigmoid(torch.cat(logits).float()).numpy()
+    step = data.get("eval_batch_size") or data["batch_size"]
+    probs = np.empty(len(ids), dtype=np.float32)
+    for rows in batches_of(split.lengths, step, data["pad_mode"] == "fixed"):
+        probs[rows] = torch.sigmoid(trained.net(split[rows][0].long()).float()).numpy()
+    return probs
+
+
+def batches_of(lengths: np.ndarray, step: int, fixed: bool) -> list[np.ndarray]:
+    """Row batches of at most ``step``. Fixed length: in order, as in evaluation. Dynamic: only reviews of one
+    (truncated) length share a batch, so none is padded and each gets the probability it gets alone."""
+    if fixed:
+        return [np.arange(i, min(i + step, len(lengths))) for i in range(0, len(lengths), step)]
+    order = np.argsort(lengths, kind="stable")
+    cuts = np.flatnonzero(np.diff(lengths[order])) + 1  # where the length changes
+    return [group[i : i + step] for group in np.split(order, cuts) for i in range(0, len(group), step)]
 
 
 def label(p: float) -> str:

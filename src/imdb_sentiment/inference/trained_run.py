@@ -1,5 +1,6 @@
-"""Rebuild a trained run from its checkpoint alone: the model from the run's own saved config, the
-tokenizer it was trained with. Today's config defaults play no part."""
+"""Rebuild a trained run from its checkpoint alone: the network from the run's own saved config, the
+tokenizer it was trained with. Today's config defaults play no part, and Lightning is not imported: the
+network is a plain ``nn.Module`` (eval.py wraps it in the LightningModule to test it)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from pathlib import Path
 
 from hydra.utils import instantiate
 from tokenizers import Tokenizer
+from torch import nn
 
 from imdb_sentiment.errors import UserError
-from imdb_sentiment.models import SentimentClassifier
 from imdb_sentiment.run.checkpointing import checkpoint_tokenizer, read_checkpoint
+
+NET = "net."  # the LightningModule keeps the architecture as ``self.net``: its weights' prefix in a checkpoint
 
 
 @dataclass
 class Trained:
     path: Path
-    module: SentimentClassifier  # in eval mode, on the CPU
+    net: nn.Module  # in eval mode, on the CPU
     config: dict  # the run's resolved config
     tokenizer: Tokenizer
     epoch: int | None  # 1-based epoch the checkpoint was saved after
@@ -28,8 +31,8 @@ def load_trained(path: str | Path) -> Trained:
     config = ckpt["run_config"]
     try:
         net = instantiate(config["model"])
-        module = SentimentClassifier(net, instantiate(config["optimizer"]), config)
-        module.load_state_dict(ckpt["state_dict"])
+        state = ckpt["state_dict"]
+        net.load_state_dict({k.removeprefix(NET): t for k, t in state.items() if k.startswith(NET)}, strict=True)
         tokenizer = Tokenizer.from_str(checkpoint_tokenizer(ckpt))
     except Exception as exc:
         detail = (str(exc).strip().splitlines() or [""])[0][:200]
@@ -37,4 +40,4 @@ def load_trained(path: str | Path) -> Trained:
             f"ckpt_path={path}: cannot rebuild the model its run_config describes ({type(exc).__name__}: {detail})"
         ) from None
     epoch = ckpt.get("epoch")
-    return Trained(Path(path), module.eval(), config, tokenizer, None if epoch is None else epoch + 1)
+    return Trained(Path(path), net.eval(), config, tokenizer, None if epoch is None else epoch + 1)
