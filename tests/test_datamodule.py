@@ -144,3 +144,13 @@ def test_dynamic_padded_batches_with_buckets(make_cfg):
         assert (x[:, 0] != 0).all()  # post-padding: every review starts at position 0
     assert len(set(widths)) > 3 and max(widths) == lengths.max()
     assert np.median(spreads) < np.median(np.abs(np.diff(lengths)))  # buckets hold similar lengths
+
+
+def test_a_maxlen_past_the_longest_review_is_named_with_the_length_that_does(make_cfg, caplog):
+    dm = build(make_cfg, "data.maxlen=5000")
+    longest = max(int(ids.lengths.max()) for ids, _ in cache.load_entry(dm.entry)[0].values())
+    assert f"data.maxlen=5000 is longer than the longest review in this data ({longest} tokens)" in caplog.text
+    assert f"data.maxlen={longest} reads the same words" in caplog.text
+    caplog.clear()
+    build(make_cfg, f"data.maxlen={longest}")
+    assert "longer than the longest review" not in caplog.text

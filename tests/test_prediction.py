@@ -1,12 +1,15 @@
 """predict encodes raw text exactly as training did: the same ids and the same probabilities as the data module's."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import torch
 from hydra.utils import instantiate
 
-from conftest import finished_checkpoint
+from conftest import REPO, finished_checkpoint
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.inference.prediction import predict_proba
 from imdb_sentiment.inference.trained_run import load_trained
@@ -70,3 +73,23 @@ def test_a_checkpoint_from_before_the_tokenizer_moved_to_the_data_module_still_l
     torch.save(ckpt, old)
     texts = ["Great excellent film!", "Awful, boring."]
     assert np.array_equal(predict_proba(load_trained(old), texts), predict_proba(load_trained(new), texts))
+
+
+@pytest.mark.slow
+def test_predict_py_reads_a_checkpoint_without_importing_lightning(make_cfg, tmp_path):
+    """The few-reviews case costs about ``import torch``: the network is rebuilt as a plain module."""
+    train(make_cfg("model=gru", "data.vocab_size=100", "data.maxlen=30", "trainer.max_epochs=1"))
+    probe = (
+        "import runpy, sys; sys.argv = sys.argv[1:]\n"
+        "try: runpy.run_path('src/predict.py', run_name='__main__')\n"
+        "finally: print('imported:', sorted({m.split('.')[0] for m in sys.modules} & {'lightning', 'torchmetrics'}))"
+    )
+    ckpt = finished_checkpoint(tmp_path / "run")
+    out = subprocess.run(
+        [sys.executable, "-c", probe, "predict.py", f"ckpt_path={ckpt}", "text=Great excellent film!"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.endswith("Great excellent film!\nimported: []\n"), out

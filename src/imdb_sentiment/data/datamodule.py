@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import lightning as L
@@ -17,6 +18,8 @@ from imdb_sentiment.data.ragged import SIDES
 from imdb_sentiment.data.sources import check_exists, hf_offline, load_raw_splits, looks_like_path, source_fingerprint
 from imdb_sentiment.data.text_encoding import KINDS, encode, fit_tokenizer
 from imdb_sentiment.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -143,6 +146,16 @@ class IMDBDataModule(L.LightningDataModule):
         if self.entry is None:  # on other ranks prepare_data did not run: the key finds the entry
             self.entry = Path(self.cache_dir).expanduser() / cache.entry_name(self.spec)
         stored, _ = cache.load_entry(self.entry)
+        longest = max(int(ids.lengths.max(initial=0)) for ids, _ in stored.values())
+        if self.pad_mode == "fixed" and self.maxlen > longest:  # legal, but every batch pays for the padding
+            log.warning(
+                "data.maxlen=%d is longer than the longest review in this data (%d tokens): every batch is padded "
+                "to %d; data.maxlen=%d reads the same words",
+                self.maxlen,
+                longest,
+                self.maxlen,
+                longest,
+            )
         root = self.trainer.strategy.root_device if self.trainer is not None else None
         device = resident_device(self.device_resident, self.pad_mode, root)
         for name, (ids, labels) in stored.items():

@@ -9,6 +9,8 @@ the other reviews).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
 
@@ -20,7 +22,6 @@ from imdb_sentiment.inference.trained_run import Trained
 THRESHOLD = 0.5  # positive when p > 0.5: the rule the training accuracy (torchmetrics) used
 
 
-@torch.inference_mode()
 def predict_proba(trained: Trained, texts: list[str]) -> np.ndarray:
     """P(positive) for each text, in the order given."""
     data = trained.config["data"]
@@ -29,10 +30,27 @@ def predict_proba(trained: Trained, texts: list[str]) -> np.ndarray:
     if len(empty):
         raise UserError(f"review {empty[0] + 1} has no words the tokenizer keeps (nothing to read)")
     split = make_split(ids, np.zeros(len(ids)), data["pad_mode"], data["maxlen"], data["padding"], data["truncating"])
-    step = data.get("eval_batch_size") or data["batch_size"]
+    batches = batches_of(split.lengths, data.get("eval_batch_size") or data["batch_size"], data["pad_mode"] == "fixed")
     probs = np.empty(len(ids), dtype=np.float32)
-    for rows in batches_of(split.lengths, step, data["pad_mode"] == "fixed"):
-        probs[rows] = torch.sigmoid(trained.net(split[rows][0].long()).float()).numpy()
+
+    def run(rows: np.ndarray) -> None:
+        with torch.inference_mode():  # per thread: the mode is thread-local
+            probs[rows] = torch.sigmoid(trained.net(split[rows][0].long()).float()).numpy()
+
+    # A batch of a small recurrent net is a chain of small matrix products that one core runs about as fast as
+    # two: so one batch per core, each single-threaded (torch releases the GIL inside its ops), nearly doubles
+    # the throughput on a 2-core machine. Each batch's numbers are the same whichever thread computes it.
+    cores = torch.get_num_threads()
+    if len(batches) == 1 or cores == 1:
+        for rows in batches:
+            run(rows)
+        return probs
+    try:
+        torch.set_num_threads(1)
+        with ThreadPoolExecutor(cores) as pool:
+            list(pool.map(run, batches))
+    finally:
+        torch.set_num_threads(cores)
     return probs
 
 
