@@ -123,6 +123,18 @@ def test_welch_verdicts_against_the_best_testable_group(multirun):
     df = (va + vb) ** 2 / (va**2 / 2 + vb**2 / 2)
     assert g["data.batch_size=64"]["test_acc_p_vs_best"] == pytest.approx(2 * student_t.sf(t, df), rel=1e-9)
     assert g["data.batch_size=64"]["test_acc_p_vs_best"] < 0.05 <= g["data.batch_size=32"]["test_acc_p_vs_best"]
+    # Holm across the two testable comparisons: the smaller p times 2, the larger times 1, kept monotone.
+    p64, p32 = g["data.batch_size=64"]["test_acc_p_vs_best"], g["data.batch_size=32"]["test_acc_p_vs_best"]
+    assert g["data.batch_size=64"]["test_acc_p_holm"] == pytest.approx(min(1, 2 * p64), rel=1e-12)
+    assert g["data.batch_size=32"]["test_acc_p_holm"] == pytest.approx(max(min(1, 2 * p64), p32), rel=1e-12)
+    assert g["data.batch_size=128"]["test_acc_p_holm"] is None
+
+
+def test_holm_adjusts_step_down_and_keeps_the_order():
+    from imdb_sentiment.reporting.stats import holm
+
+    assert holm([0.01, None, 0.04, 0.03]) == pytest.approx([0.03, None, 0.06, 0.06])  # 3*.01, max(2*.03, 1*.04)
+    assert holm([0.6, 0.5]) == pytest.approx([1.0, 1.0]) and holm([]) == []  # 2 * 0.5 caps at 1
 
 
 def test_runs_table_lists_incomplete_runs_and_labels_what_differs(multirun):

@@ -33,6 +33,8 @@ def check_override_keys(config_dir: str | Path, config_name: str, argv: list[str
         overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
     except Exception:  # Hydra reports syntax errors itself, with the position
         return
+    if any(o.key_or_group == "hydra.searchpath" for o in overrides):
+        return  # configs from other folders join in: Hydra checks against them itself
     config_dir = Path(config_dir)
     groups, keys = [], []
     for o in overrides:

@@ -3,8 +3,9 @@
     python src/report.py logs/multiruns/<date>/<time> [more folders] [--sort COLUMN [--desc]] [--out DIR]
 
 Prints the tables and writes ``report.md``, ``runs.csv``, ``groups.csv`` and the plots of
-``plots.py`` into ``--out`` (default: the first folder). Runs without a summary (still going,
-or failed) are listed as incomplete and left out of the statistics.
+``plots.py`` into ``--out`` (default: the first folder); for an Optuna search's folder also ``search.md``
+(trials by objective, the best trial's command) and Optuna's history and importance plots. Runs without
+a summary (still going, or failed) are listed as incomplete and left out of the statistics.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pathlib import Path
 
 from imdb_sentiment.errors import UserError
 from imdb_sentiment.files import write_bytes_atomic, write_text_atomic
-from imdb_sentiment.reporting import plots
+from imdb_sentiment.reporting import plots, search_report
 from imdb_sentiment.reporting.runs import Run, find_runs
-from imdb_sentiment.reporting.stats import METHOD, estimate, verdict, welch_p
+from imdb_sentiment.reporting.stats import METHOD, estimate, holm, verdict, welch_p
 
 RUN_COLUMNS = [
     "run",
@@ -41,7 +42,7 @@ RUN_COLUMNS = [
 ]
 METRICS = {"test_acc": "test accuracy", "best_val_acc": "best validation accuracy"}
 GROUP_COLUMNS = ["group", "n", "incomplete"] + [
-    f"{m}{s}" for m in METRICS for s in ("", "_std", "_ci_low", "_ci_high", "_p_vs_best", "_vs_best")
+    f"{m}{s}" for m in METRICS for s in ("", "_std", "_ci_low", "_ci_high", "_p_vs_best", "_p_holm", "_vs_best")
 ]
 # Override keys that do not change what a run computes: where files go, where the same data is read from.
 NOT_SETTINGS = ("paths.", "data.source", "data.cache_dir", "callbacks.progress_bar.", "ckpt_path", "hydra.")
@@ -128,8 +129,8 @@ def group_rows(groups: list[Group]) -> list[dict]:
         # The reference is the best group that can be tested: a single lucky run must not be it.
         ranked = [i for i, e in enumerate(est) if e.n >= 2] or [i for i, e in enumerate(est) if e.n == 1]
         best = max(ranked, key=lambda i: est[i].mean, default=None)
-        for i, (row, e) in enumerate(zip(rows, est)):
-            p = None if best is None or i == best else welch_p(values[i], values[best])
+        raw = [None if best is None or i == best else welch_p(values[i], values[best]) for i in range(len(rows))]
+        for i, (row, e, p, adjusted) in enumerate(zip(rows, est, raw, holm(raw))):
             row.update(
                 {
                     metric: e.mean,
@@ -137,7 +138,8 @@ def group_rows(groups: list[Group]) -> list[dict]:
                     f"{metric}_ci_low": e.ci_low,
                     f"{metric}_ci_high": e.ci_high,
                     f"{metric}_p_vs_best": p,
-                    f"{metric}_vs_best": "" if e.mean is None else verdict(p, i == best),
+                    f"{metric}_p_holm": adjusted,
+                    f"{metric}_vs_best": "" if e.mean is None else verdict(adjusted, i == best),
                 }
             )
     return rows
@@ -170,7 +172,7 @@ def conclusions(groups: list[Group], rows: list[dict]) -> list[str]:
         ):
             hits = [
                 f"{r['group']}"
-                + (f" (p={r[f'{metric}_p_vs_best']:.3g})" if r[f"{metric}_p_vs_best"] is not None else "")
+                + (f" (Holm p={r[f'{metric}_p_holm']:.3g})" if r[f"{metric}_p_holm"] is not None else "")
                 for r in scored
                 if r is not best and test(r[f"{metric}_vs_best"])
             ]
@@ -371,6 +373,19 @@ def write(rep: Report, out_dir: Path) -> list[Path]:
     return [out_dir / n for n in ("report.md", "runs.csv", "groups.csv", *images)]
 
 
+def write_searches(studies: list, out_dir: Path) -> list[Path]:
+    """``search.md`` (each study's trials and best command) and Optuna's plots, for the searches given."""
+    if not studies:
+        return []
+    images = {name: png for study in studies for name, png in search_report.plots(study).items()}
+    for name, png in images.items():
+        write_bytes_atomic(out_dir / name, png)
+    text = "\n\n".join(search_report.render(study, markdown_table) for study in studies)
+    text += "".join(f"\n\n![{name}]({name})" for name in images)
+    write_text_atomic(out_dir / "search.md", text + "\n")
+    return [out_dir / "search.md", *(out_dir / name for name in images)]
+
+
 def main(argv: list[str] | None = None) -> Report:
     ap = argparse.ArgumentParser(
         prog="report.py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -390,9 +405,12 @@ def main(argv: list[str] | None = None) -> Report:
     args = ap.parse_args(argv)
     rep = build(args.folders, args.sort, args.desc)
     print(render_text(rep))
+    studies = [s for folder in args.folders for s in search_report.studies_in(Path(folder))]
+    for study in studies:
+        print("\n" + search_report.render(study, text_table))
     out = Path(args.out or args.folders[0])
     try:
-        written = write(rep, out)
+        written = write(rep, out) + write_searches(studies, out)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     print("\nWrote " + ", ".join(str(p) for p in written))

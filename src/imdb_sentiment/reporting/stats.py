@@ -1,4 +1,5 @@
-"""Seed statistics: mean, sample standard deviation, Student-t confidence interval, Welch's t test."""
+"""Seed statistics: mean, sample standard deviation, Student-t confidence interval, Welch's t test, Holm's
+correction."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ ALPHA = 0.05
 METHOD = (
     f"{CONFIDENCE:.0%} CI = mean ± t(0.975, n-1)·s/√n (Student t; s = sample standard deviation over seeds). "
     f"Each group is compared with the best group (highest mean of the groups with n >= 2) by Welch's two-sided "
-    f"t test (unequal "
-    f'variances) at α = {ALPHA}, without correction for multiple comparisons. "Within noise" means no '
-    f"significant difference at that level, not that the groups are equal; a group with n < 2 cannot be tested."
+    f"t test (unequal variances) at α = {ALPHA}, its p-values adjusted by Holm's step-down correction across "
+    f'the comparisons (p shown adjusted). "Within noise" means no significant difference at that level, not '
+    f"that the groups are equal; a group with n < 2 cannot be tested."
 )
 
 
@@ -48,6 +49,18 @@ def welch_p(a: list[float], b: list[float]) -> float | None:
     if ea.std == 0 and eb.std == 0:  # t is 0/0 or ±inf
         return 1.0 if ea.mean == eb.mean else 0.0
     return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def holm(pvalues: list[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values (None stays None): the k-th smallest of m is multiplied by m - k + 1,
+    kept monotone and at most 1. Rejecting where the adjusted p < alpha holds the family-wise error at alpha."""
+    tested = sorted((p, i) for i, p in enumerate(pvalues) if p is not None)
+    out: list[float | None] = [None] * len(pvalues)
+    running = 0.0
+    for k, (p, i) in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - k) * p))
+        out[i] = running
+    return out
 
 
 def verdict(p: float | None, is_best: bool) -> str:
