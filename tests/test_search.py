@@ -143,3 +143,58 @@ def test_failed_trials_are_recorded_with_their_error_and_the_search_goes_on(sear
     )
     assert other.returncode == 2
     assert "holds the study 'tiny' of another" in other.stderr and "hydra.sweeper.study_name" in other.stderr
+
+
+def test_race_drops_a_configuration_separated_from_the_best_and_seeds_the_rest():
+    from imdb_sentiment.search.race import Entry, settle
+
+    good, close, bad = Entry("good", []), Entry("close", []), Entry("bad", [])
+    for e, values in ((good, [0.90, 0.91]), (close, [0.89, 0.92]), (bad, [0.60, 0.61])):
+        e.seeds, e.values = [1, 2], values
+    more = settle([good, close, bad], 1, alpha=0.05, max_seeds=4, ci_width=0.01)
+    assert more == [good, close] and bad.stopped.startswith("dropped in round 1 (Holm p=")
+    for e in more:
+        e.seeds.append(3)
+        e.values.append(e.values[0])
+    assert settle([good, close, bad], 2, alpha=0.05, max_seeds=3, ci_width=0.01) == []
+    assert good.stopped == close.stopped == "reached max_seeds=3"
+    narrow = Entry("narrow", [], seeds=[1, 2, 3], values=[0.9, 0.9001, 0.9002])
+    assert settle([narrow], 1, alpha=0.05, max_seeds=5, ci_width=0.01) == [] and "< ci_width=0.01" in narrow.stopped
+
+
+@pytest.mark.slow
+def test_a_race_stops_a_setting_that_cannot_learn_after_min_seeds(tmp_path, tiny_imdb):
+    sweep = tmp_path / "race"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "src/train.py",
+            "-m",
+            "hydra/sweeper=race",
+            "hydra.sweeper.min_seeds=2",
+            "hydra.sweeper.max_seeds=3",
+            "hydra.sweeper.alpha=0.2",
+            f"hydra.sweep.dir={sweep}",
+            "optimizer.lr=0.03,1e-7",
+            f"data.source={tiny_imdb}",
+            f"paths.cache_dir={tmp_path / 'cache'}",
+            "model=gru",
+            "data.vocab_size=100",
+            "data.maxlen=30",
+            "trainer.max_epochs=3",
+            "trainer.accelerator=cpu",
+            "callbacks.progress_bar.refresh_rate=0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    runs = sorted(p.parent.name for p in sweep.glob("*/summary.json"))
+    assert runs == ["lr=0.03,seed=1", "lr=0.03,seed=2", "lr=0.03,seed=3", "lr=1e-07,seed=1", "lr=1e-07,seed=2"]
+    race = (sweep / "race.md").read_text()
+    assert "2 rounds, 5 runs against 6 for the full grid of max_seeds=3 each (1 saved)" in race
+    assert "- optimizer.lr=1e-07: 2 seeds; dropped in round 1 (Holm p=" in race
+    assert "- optimizer.lr=0.03: 3 seeds; reached max_seeds=3" in race
+    assert "Best validation accuracy: best is optimizer.lr=0.03" in race  # the report follows

@@ -16,25 +16,9 @@ from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
 from hydra.plugins.sweeper import Sweeper
 
+from .job_errors import failure_line, trial_task
+
 log = logging.getLogger(__name__)
-
-
-class TrialFailed(Exception):
-    """A trial's run refused or stopped with a user error: the trial fails, the search goes on."""
-
-
-def trial_task(task_function):
-    """The task, with a user error (which ends a run with ``SystemExit`` and one printed line) turned into an
-    exception that Hydra's ``run_job`` records as the job's failure, whichever launcher runs it."""
-
-    def task(cfg):
-        try:
-            return task_function(cfg)
-        except SystemExit as exc:
-            cause = exc.__context__  # cli.run_task exits while handling the UserError
-            raise TrialFailed(f"error: {cause}" if cause is not None else f"exited with code {exc.code}") from None
-
-    return task
 
 
 class OptunaSearch(Sweeper):
@@ -98,8 +82,7 @@ class OptunaSearch(Sweeper):
 def _objective(ret) -> float | str:
     """The job's objective, or the line that says why it has none."""
     if ret.status != JobStatus.COMPLETED:
-        exc = ret._return_value
-        return (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]
+        return failure_line(ret)
     value = ret.return_value
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
         return f"no objective: train.py returned {value!r} (a run that never validated)"
