@@ -7,6 +7,8 @@ Each problem is reported as one ``ConfigError``: the key, the value and what is 
 
 from __future__ import annotations
 
+import importlib.util
+
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
@@ -28,11 +30,27 @@ def check_config(cfg: DictConfig) -> None:
     v.integer("trainer.max_epochs", cfg.trainer.get("max_epochs"))
     check_trainer(cfg.trainer)
     check_callbacks(cfg.get("callbacks"))
+    check_loggers(cfg.get("logger"))
     check_optimizer(cfg.optimizer)
     try:
         get_class(cfg.model._target_)
     except Exception as exc:
         raise ConfigError("model._target_", cfg.model.get("_target_"), "must name an importable model class") from exc
+
+
+# Loggers whose library is an optional extra (pip install -e '.[trackers]'): the module each one imports.
+TRACKER_MODULES = {"MLFlowLogger": "mlflow", "WandbLogger": "wandb"}
+
+
+def check_loggers(loggers: DictConfig | None) -> None:
+    """A logger whose library is not installed is refused here, not after the data is read."""
+    for name, logger in (loggers or {}).items():
+        target = str((logger or {}).get("_target_", ""))
+        module = TRACKER_MODULES.get(target.rsplit(".", 1)[-1])
+        if module is not None and importlib.util.find_spec(module) is None:
+            raise ConfigError(
+                f"logger.{name}", target, f"needs the {module} package: pip install -e '.[trackers]' (or {module})"
+            )
 
 
 def check_optimizer(opt: DictConfig) -> None:

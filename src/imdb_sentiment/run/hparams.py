@@ -1,4 +1,5 @@
-"""TensorBoard's HParams tab: each run's hyperparameters with explicit ``hp/*`` metrics.
+"""TensorBoard's HParams tab: each run's hyperparameters with explicit ``hp/*`` metrics (and the same to the
+other loggers: CSV, MLflow, W&B).
 
 Every run logs the same keys (``hparams:`` in ``configs/train.yaml``, plus the model and
 experiment names, the optimizer and the parameter count), so a whole grid lines up in one
@@ -37,13 +38,21 @@ def hparams_of(cfg: DictConfig, summary: dict) -> dict:
 
 
 def log_hparams(loggers, cfg: DictConfig, summary: dict, step: int) -> None:
-    """Write the HParams session (hyperparameters + ``hp/*`` metrics) to every TensorBoard logger."""
+    """Write the HParams session (hyperparameters + ``hp/*`` metrics) to every TensorBoard logger, and the same
+    hyperparameters and metrics to every other logger (CSV, MLflow, W&B), then close each: a worker process that
+    runs the next job of a sweep must not log it into this run."""
     metrics = {tag: summary[key] for tag, key in METRICS.items() if summary.get(key) is not None}
-    if not metrics:
-        return
-    _, start, end = hparams(hparams_of(cfg, summary), metrics)
+    params = hparams_of(cfg, summary)
     for logger in loggers:
-        if isinstance(logger, TensorBoardLogger):
+        if not isinstance(logger, TensorBoardLogger):
+            logger.log_hyperparams(params)
+            if metrics:
+                logger.log_metrics(metrics, step)
+            logger.finalize("success")
+            if type(logger).__name__ == "WandbLogger":
+                logger.experiment.finish()  # W&B keeps one run per process until finished
+        elif metrics:
+            _, start, end = hparams(params, metrics)
             logger.log_metrics(metrics, step)
             writer = logger.experiment._get_file_writer()  # what Lightning's log_hyperparams writes to
             writer.add_summary(start, step)
