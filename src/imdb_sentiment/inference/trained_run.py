@@ -15,6 +15,16 @@ from imdb_sentiment.errors import UserError
 from imdb_sentiment.run.checkpointing import checkpoint_tokenizer, read_checkpoint
 
 NET = "net."  # the LightningModule keeps the architecture as ``self.net``: its weights' prefix in a checkpoint
+# Model keys added after checkpoints were first written, with the value that gives the behaviour those
+# checkpoints were trained with (not defaults for new runs: configs/model/ is their one home).
+ADDED_KEYS = {
+    "imdb_sentiment.models.RecurrentClassifier": {
+        "packed": False,
+        "pooling": "last",
+        "reset_after": True,
+        "recurrent_activation": "sigmoid",
+    }
+}
 
 
 @dataclass
@@ -30,7 +40,7 @@ def load_trained(path: str | Path) -> Trained:
     ckpt = read_checkpoint(path)
     config = ckpt["run_config"]
     try:
-        net = instantiate(config["model"])
+        net = instantiate({**ADDED_KEYS.get(config["model"].get("_target_"), {}), **config["model"]})
         state = ckpt["state_dict"]
         net.load_state_dict({k.removeprefix(NET): t for k, t in state.items() if k.startswith(NET)}, strict=True)
         tokenizer = Tokenizer.from_str(checkpoint_tokenizer(ckpt))

@@ -11,6 +11,8 @@ from torch import nn
 
 from imdb_sentiment import values as v
 from imdb_sentiment.data.text_encoding import PAD_ID
+from imdb_sentiment.errors import ConfigError
+from imdb_sentiment.models.keras_cells import ACTIVATIONS, KerasRecurrent
 from imdb_sentiment.models.keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -60,6 +62,8 @@ class RecurrentClassifier(nn.Module):
         keras_init: bool,
         packed: bool,
         pooling: str,
+        reset_after: bool,
+        recurrent_activation: str,
     ):
         super().__init__()
         v.choice("cell", cell, CELLS)
@@ -67,22 +71,34 @@ class RecurrentClassifier(nn.Module):
         v.boolean("bidirectional", bidirectional)
         self.packed = v.boolean("packed", packed)
         self.pooling = v.choice("pooling", pooling, POOLINGS)
+        v.boolean("reset_after", reset_after)
+        v.choice("recurrent_activation", recurrent_activation, ACTIVATIONS)
+        keras2 = recurrent_activation == "hard_sigmoid" or not reset_after  # what PyTorch's fused layers lack
+        if keras2 and cell == "rnn":
+            what = "reset_after=false" if not reset_after else f"recurrent_activation={recurrent_activation}"
+            raise ConfigError("cell", cell, f"has no gates: {what} applies to lstm and gru")
+        if not reset_after and cell != "gru":
+            raise ConfigError("reset_after", reset_after, "is a GRU option (cell=gru)")
+        if keras2 and packed:
+            raise ConfigError("packed", packed, "the Keras 2 cells (reset_after=false, hard_sigmoid) run unpacked")
         self.embedding = _embedding(vocab_size, embed_dim)
         self.spatial_dropout = SpatialDropout1D(v.probability("spatial_dropout", spatial_dropout))
-        self.rnn = drop_recurrent_bias(
-            CELLS[cell](
-                embed_dim,
-                v.integer("hidden_size", hidden_size),
-                num_layers=num_layers,
-                bidirectional=bidirectional,
-                batch_first=True,
+        v.integer("hidden_size", hidden_size)
+        if keras2:
+            self.rnn = KerasRecurrent(
+                cell, embed_dim, hidden_size, num_layers, bidirectional, reset_after, recurrent_activation
             )
-        )
+        else:
+            self.rnn = drop_recurrent_bias(
+                CELLS[cell](
+                    embed_dim, hidden_size, num_layers=num_layers, bidirectional=bidirectional, batch_first=True
+                )
+            )
         features = hidden_size * (2 if bidirectional else 1) * (2 if pooling == "max_mean" else 1)
         self.head = dense_head(features, dense, dropout)
         if v.boolean("keras_init", keras_init):
             keras_init_(self)
-        if cell == "gru":
+        if cell == "gru" and reset_after:
             self.keras_note = (
                 "GRU has Keras GRU(reset_after=False)'s parameter count but PyTorch's equation "
                 "(reset gate applied after the recurrent product, one bias)"

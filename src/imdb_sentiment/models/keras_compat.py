@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from imdb_sentiment.models.keras_cells import KerasRecurrent
+
 
 def drop_recurrent_bias(rnn: nn.RNNBase) -> nn.RNNBase:
     """Replace every ``bias_hh*`` parameter with a zero, non-persistent buffer."""
@@ -33,7 +35,8 @@ def keras_init_(module: nn.Module) -> None:
         elif isinstance(m, nn.Linear):
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.RNNBase):
+        elif isinstance(m, (nn.RNNBase, KerasRecurrent)):
+            lstm = isinstance(m, nn.LSTM) or getattr(m, "cell", None) == "lstm"
             for name, p in m.named_parameters(recurse=False):
                 if name.startswith("weight_ih"):
                     nn.init.xavier_uniform_(p)
@@ -41,7 +44,7 @@ def keras_init_(module: nn.Module) -> None:
                     nn.init.orthogonal_(p)
                 elif name.startswith("bias"):
                     nn.init.zeros_(p)
-                    if isinstance(m, nn.LSTM):  # gate order i, f, g, o in both frameworks
+                    if lstm:  # gate order i, f, g, o in both frameworks
                         p.data[m.hidden_size : 2 * m.hidden_size] = 1.0
 
 
