@@ -55,10 +55,13 @@ def lighten_finished(folder: Path, best: Path | None) -> None:
     """A finished run's checkpoints, about its weights once on disk: ``last.ckpt`` (the resume point) goes when
     a best checkpoint by the monitor is there (that is the one tested, evaluated and predicted with), and what
     stays is slimmed. Without a best, ``last.ckpt`` stays, slim, as the final weights."""
+    for path in sorted(folder.glob("*.ckpt")):  # last.ckpt last: killed on the way, a rerun resumes from it
+        if path.name != LAST:
+            slim(path)
     if best is not None and best.name != LAST and best.is_file():
         (folder / LAST).unlink(missing_ok=True)
-    for path in sorted(folder.glob("*.ckpt")):
-        slim(path)
+    elif (folder / LAST).is_file():
+        slim(folder / LAST)
 
 
 def load_weights(module: torch.nn.Module, path: Path) -> int | None:
