@@ -16,7 +16,6 @@ from conftest import CONFIGS, to_lists
 from imdb_sentiment.data.text_encoding import PAD_ID, START_ID, encode, fit_tokenizer
 from imdb_sentiment.inference.prediction import predict_proba
 from imdb_sentiment.inference.trained_run import Trained
-from imdb_sentiment.models import SentimentClassifier
 
 CORPUS = [
     "The movie was GREAT, great fun!<br /><br />Don't miss it.",
@@ -81,7 +80,7 @@ def trained(pad_mode):
     net = instantiate(OmegaConf.merge(model, {"vocab_size": WORD.get_vocab_size(), "embed_dim": 8, "cell": "gru"}))
     net.eval()
     config = {"data": {"maxlen": 30, "truncating": "pre", "padding": "pre", "pad_mode": pad_mode, "batch_size": 4}}
-    return Trained(path=None, module=SentimentClassifier(net, None).eval(), config=config, tokenizer=WORD, epoch=None)
+    return Trained(path=None, net=net, config=config, tokenizer=WORD, epoch=None)
 
 
 @pytest.mark.slow  # 600 forward passes: ten seconds
