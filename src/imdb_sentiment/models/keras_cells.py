@@ -30,7 +30,7 @@ def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
 
 @torch.jit.script
 def _gate(x: torch.Tensor, hard: bool) -> torch.Tensor:
-    return (0.2 * x + 0.5).clamp(0.0, 1.0) if hard else torch.sigmoid(x)
+    return hard_sigmoid(x) if hard else torch.sigmoid(x)  # TorchScript compiles hard_sigmoid along
 
 
 @torch.jit.script

@@ -15,7 +15,7 @@ an arbitrary one of them as the grid's.
 
 from __future__ import annotations
 
-from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.tensorboard.summary import hparams
 
@@ -43,16 +43,16 @@ def log_hparams(loggers, cfg: DictConfig, summary: dict, step: int) -> None:
     runs the next job of a sweep must not log it into this run."""
     metrics = {tag: summary[key] for tag, key in METRICS.items() if summary.get(key) is not None}
     params = hparams_of(cfg, summary)
+    _, start, end = hparams(params, metrics) if metrics else (None, None, None)
     for logger in loggers:
         if not isinstance(logger, TensorBoardLogger):
             logger.log_hyperparams(params)
             if metrics:
                 logger.log_metrics(metrics, step)
             logger.finalize("success")
-            if type(logger).__name__ == "WandbLogger":
+            if isinstance(logger, WandbLogger):
                 logger.experiment.finish()  # W&B keeps one run per process until finished
         elif metrics:
-            _, start, end = hparams(params, metrics)
             logger.log_metrics(metrics, step)
             writer = logger.experiment._get_file_writer()  # what Lightning's log_hyperparams writes to
             writer.add_summary(start, step)
