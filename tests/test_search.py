@@ -198,3 +198,19 @@ def test_a_race_stops_a_setting_that_cannot_learn_after_min_seeds(tmp_path, tiny
     assert "- optimizer.lr=1e-07: 2 seeds; dropped in round 1 (Holm p=" in race
     assert "- optimizer.lr=0.03: 3 seeds; reached max_seeds=3" in race
     assert "Best validation accuracy: best is optimizer.lr=0.03" in race  # the report follows
+
+
+@pytest.mark.parametrize("preset", ["bag_optuna", "bilstm_optuna"])
+def test_search_presets_compose_with_a_space_optuna_takes(make_cfg, preset):
+    from hydra.utils import instantiate
+
+    cfg = make_cfg(f"hparams_search={preset}")
+    sweeper = cfg.hydra.sweeper
+    assert sweeper._target_.endswith("OptunaSearch") and sweeper.study_name == preset
+    space = distributions(sweeper.params)
+    assert "optimizer.lr" in space and space["optimizer.lr"].log  # learning rate on a log scale
+    assert cfg.hydra.sweep.dir.endswith(f"searches/{preset}")  # fixed: the same command finds its study
+    instantiate(cfg.model)  # every searched key exists in the preset's model or data config
+    for key in space:
+        section, _, name = key.partition(".")
+        assert name in cfg[section], key
