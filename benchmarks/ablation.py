@@ -50,6 +50,13 @@ VARIANTS = {
         "vocab_size=20000": ["data.vocab_size=20000"],
         "embed_dim=100 (the prototype's best validation)": ["model.embed_dim=100"],
     },
+    "best_nb_trigrams": {
+        "best_nb_trigrams": [],
+        "pairs, no triples (NBSVM-bi's features)": ["model.ngrams=2"],
+        "min_count=1 (every feature votes)": ["model.min_count=1"],
+        "no feature dropout": ["model.feature_dropout=0"],
+        "vocab_size=30000": ["data.vocab_size=30000"],
+    },
 }
 
 

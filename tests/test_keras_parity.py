@@ -24,6 +24,7 @@ ROWS = {
     "`stacked_lstm`": {"stacked_lstm": ["model=stacked_lstm", "data.vocab_size=8000"]},
     "`subword_bilstm`": {"subword_bilstm": ["data=imdb_subword", "model=subword_bilstm"]},
     "`ngram_bag`": {"ngram_bag": ["model=ngram_bag", "data.vocab_size=30000"]},
+    "`nb_ngrams`": {"nb_ngrams": ["model=nb_ngrams", "data.vocab_size=30000"]},
 }
 
 

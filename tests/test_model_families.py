@@ -28,6 +28,13 @@ FAMILIES = {
         "trainer.gradient_clip_val=null",
         "data.pad_mode=dynamic",
     ],
+    "naive-Bayes n-grams": [
+        "model=nb_ngrams",
+        "data.vocab_size=120",
+        "data.maxlen=30",
+        "model.buckets=500",
+        "data.pad_mode=dynamic",
+    ],
     "subword": [
         "data=imdb_subword",
         "model=subword_bilstm",

@@ -76,3 +76,9 @@ def positive_number(name: str, value):
     if not is_number(value) or not value > 0:
         raise ConfigError(name, value, "must be a positive number")
     return value
+
+
+def non_negative_number(name: str, value):
+    if not is_number(value) or not value >= 0:
+        raise ConfigError(name, value, "must be a number >= 0")
+    return value

@@ -5,8 +5,16 @@ and importing Lightning costs seconds.
 """
 
 from imdb_sentiment.models.architectures import FlattenMLP, NgramBag, RecurrentClassifier, count_parameters
+from imdb_sentiment.models.nb_ngrams import NaiveBayesNgrams
 
-__all__ = ["FlattenMLP", "NgramBag", "RecurrentClassifier", "SentimentClassifier", "count_parameters"]
+__all__ = [
+    "FlattenMLP",
+    "NaiveBayesNgrams",
+    "NgramBag",
+    "RecurrentClassifier",
+    "SentimentClassifier",
+    "count_parameters",
+]
 
 
 def __getattr__(name: str):

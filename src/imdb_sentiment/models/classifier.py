@@ -60,6 +60,13 @@ class SentimentClassifier(L.LightningModule):
     def test_step(self, batch, batch_idx):
         self._step(batch, "test", self.test_acc)
 
+    def on_fit_start(self) -> None:
+        # A network with statistics counted from the data (NaiveBayesNgrams' ratios) counts them here, from the
+        # whole training split: every rank alike, and a resumed run recounts what it restored, identically.
+        fit_prior = getattr(self.net, "fit_prior", None)
+        if fit_prior is not None:
+            fit_prior(self.trainer.datamodule.splits["train"])
+
     def on_train_start(self) -> None:
         # Resumed: generators as they were at the save, so dropout and data loading draw what they would have
         # drawn without the interruption. Set here, after the restore and the sanity check, just before training.
