@@ -52,6 +52,7 @@ VARIANTS = {
     },
     "best_nb_trigrams": {
         "best_nb_trigrams": [],
+        "buckets=4194304 (2^22 an order)": ["model.buckets=4194304"],
         "pairs, no triples (NBSVM-bi's features)": ["model.ngrams=2"],
         "min_count=1 (every feature votes)": ["model.min_count=1"],
         "no feature dropout": ["model.feature_dropout=0"],

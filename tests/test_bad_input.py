@@ -68,6 +68,18 @@ CATALOGUE = {
         "trainer.gradient_clip_val=1",
         "must be null with model.sparse=true",
     ),
+    "sparse ensemble member with adam": (
+        "train",
+        ["model=nb_bag_ensemble", "model.members.bag.sparse=true"],
+        "optimizer._target_=torch.optim.Adam",
+        "cannot take model.members.bag.sparse=true's sparse gradients",
+    ),
+    "naive-Bayes min_count 0": (
+        "train",
+        ["model=nb_ngrams", "model.min_count=0"],
+        "model.min_count=0",
+        "positive integer",
+    ),
     "zero hidden": ("train", ["model.hidden_size=0"], "model.hidden_size=0", "positive integer"),
     "a model key deleted": (
         "train",

@@ -35,6 +35,15 @@ FAMILIES = {
         "model.buckets=500",
         "data.pad_mode=dynamic",
     ],
+    "ensemble (naive-Bayes n-grams + bag)": [
+        "model=nb_bag_ensemble",
+        "data.vocab_size=120",
+        "data.maxlen=30",
+        "model.members.nb.buckets=500",
+        "model.members.bag.buckets=500",
+        "model.members.bag.embed_dim=8",
+        "data.pad_mode=dynamic",
+    ],
     "subword": [
         "data=imdb_subword",
         "model=subword_bilstm",

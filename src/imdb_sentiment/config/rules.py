@@ -21,30 +21,36 @@ def check_rules(cfg: DictConfig, model_class: type) -> None:
             d.pad_mode,
             f"{model_class.__name__} flattens a fixed number of positions: it needs data.pad_mode=fixed",
         )
-    if cfg.model.get("sparse"):
-        _check_sparse_gradients(cfg)
+    members = cfg.model.get("members") or {}  # an ensemble's members (model.members.<name>)
+    sparse = [
+        f"model.{k}sparse"
+        for k, m in [("", cfg.model), *((f"members.{n}.", m) for n, m in members.items())]
+        if m.get("sparse")
+    ]
+    if sparse:
+        _check_sparse_gradients(cfg, sparse[0])
     _check_strategy(cfg.trainer)
 
 
 SPARSE_OPTIMIZERS = ("imdb_sentiment.models.optim.LazyAdam", "torch.optim.SGD", "torch.optim.Adagrad")
 
 
-def _check_sparse_gradients(cfg: DictConfig) -> None:
+def _check_sparse_gradients(cfg: DictConfig, key: str) -> None:
     """A sparse embedding gradient is refused by Adam and RMSprop, and by gradient-norm clipping."""
     target = cfg.optimizer.get("_target_")
     if target not in SPARSE_OPTIMIZERS:
         raise ConfigError(
             "optimizer._target_",
             target,
-            "cannot take model.sparse=true's sparse gradients; use "
-            "optimizer=lazy_adam (or " + " / ".join(SPARSE_OPTIMIZERS[1:]) + "), or model.sparse=false",
+            f"cannot take {key}=true's sparse gradients; use "
+            "optimizer=lazy_adam (or " + " / ".join(SPARSE_OPTIMIZERS[1:]) + f"), or {key}=false",
         )
     clip = cfg.trainer.get("gradient_clip_val")
     if clip:
         raise ConfigError(
             "trainer.gradient_clip_val",
             clip,
-            "must be null with model.sparse=true (PyTorch cannot take the norm of a sparse gradient)",
+            f"must be null with {key}=true (PyTorch cannot take the norm of a sparse gradient)",
         )
 
 

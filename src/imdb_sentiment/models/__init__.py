@@ -5,9 +5,11 @@ and importing Lightning costs seconds.
 """
 
 from imdb_sentiment.models.architectures import FlattenMLP, NgramBag, RecurrentClassifier, count_parameters
+from imdb_sentiment.models.ensemble import Ensemble
 from imdb_sentiment.models.nb_ngrams import NaiveBayesNgrams
 
 __all__ = [
+    "Ensemble",
     "FlattenMLP",
     "NaiveBayesNgrams",
     "NgramBag",

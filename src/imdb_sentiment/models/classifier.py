@@ -35,8 +35,15 @@ class SentimentClassifier(L.LightningModule):
 
     def _step(self, batch, stage: str, metric: BinaryAccuracy) -> torch.Tensor:
         ids, labels = batch
-        logits = self.net(ids)
-        loss = F.binary_cross_entropy_with_logits(logits, labels)
+        member_logits = getattr(self.net, "member_logits", None)
+        if member_logits is not None and stage == "train":
+            # an ensemble: each member learns on its own loss (train/loss is their sum); the vote is what is measured
+            members = member_logits(ids)
+            loss = F.binary_cross_entropy_with_logits(members, labels.expand_as(members)) * len(members)
+            logits = self.net.vote(members.detach())
+        else:
+            logits = self.net(ids)
+            loss = F.binary_cross_entropy_with_logits(logits, labels)
         # Probabilities, not logits: torchmetrics thresholds raw values at 0.5 whenever a batch
         # happens to hold only values inside [0, 1], which would misread logits in (0, 0.5).
         metric.update(torch.sigmoid(logits), labels.int())

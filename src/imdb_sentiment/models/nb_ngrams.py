@@ -79,7 +79,7 @@ class NaiveBayesNgrams(nn.Module):
         """``ratio`` from ``split`` (a training split indexed by batches of rows: ``split[rows] -> (ids,
         labels)``): every review counted once, whatever the process or rank."""
         device = self.ratio.device
-        counts = torch.zeros(2, len(self.ratio), dtype=torch.float64, device=device)
+        counts = torch.zeros(2, len(self.ratio), device=device)  # float32 counts are exact up to 2^24 reviews
         order = np.argsort(split.lengths, kind="stable")  # similar lengths together: little padding
         for start in range(0, len(order), chunk):
             ids, labels = split[order[start : start + chunk]]
