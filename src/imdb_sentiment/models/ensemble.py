@@ -1,7 +1,7 @@
 """Several networks read the same batch and vote: the ensemble's probability is the mean of theirs.
 
-Each member is trained on its own loss (``member_logits``: the classifier averages the members' losses, and
-as members share no parameter each gets exactly the gradient it would get alone), so the members stay the
+Each member is trained on its own loss (``member_logits``: the classifier sums the members' losses, and as
+members share no parameter each gets exactly the gradient it would get alone), so the members stay the
 models they are and only the vote is shared; one run, one checkpoint, and eval.py and predict.py read it like
 any other. The checkpoint's best epoch is the one where the vote is best on validation.
 """

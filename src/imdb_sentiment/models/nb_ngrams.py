@@ -5,9 +5,8 @@ here: a review is the set of its words, word pairs and word triples (present or 
 feature ``f`` enters the logit as ``r_f * (prior + w_f)``, where ``r_f`` is the log ratio of how often ``f``
 occurs in positive against negative training reviews (Laplace-smoothed by ``alpha``; 0 for a feature found in
 fewer than ``min_count`` reviews), fitted once from the training split before the first step and stored in
-the checkpoint. ``prior`` is how much of the plain
-naive-Bayes vote stays; ``w`` (from zero) is what training learns on top, regularised by ``feature_dropout``
-(features dropped from a review at random, as in a bag model) and early stopping.
+the checkpoint. ``prior`` is how much of the plain naive-Bayes vote stays; ``w`` (from zero) is what training
+learns on top, regularised by ``feature_dropout`` (features dropped from a review at random) and early stopping.
 """
 
 from __future__ import annotations
