@@ -54,6 +54,13 @@ FAMILIES = {
     ],
     "packed": ["model=gru", *SMALL, "model.packed=true", "data.pad_mode=dynamic", "data.bucket=true"],
     "pooled": ["model=bilstm_small", *SMALL, "model.pooling=max_mean"],
+    "recurrent, hashed pairs, sparse": [
+        "experiment=best_pair_bigru",
+        *SMALL,
+        "model.hidden_size=8",
+        "model.pair_buckets=500",
+        "model.word_dropout=0.2",
+    ],
 }
 
 

@@ -24,6 +24,12 @@ CASES = {  # config overrides -> (total params, recurrent-layer params or None),
     # Embedding(30000 + 2^20 hashed pairs, 50) -> mean -> Dense(1)
     "best_bigram_bag": (["experiment=best_bigram_bag"], (30_000 + 1_048_576) * 50 + 51, None),
     "max pooling": (["model=gru", "model.pooling=max", *PRACTICUM], EMB_8000_32 + 6_240 + 33, 6_240),
+    # Embedding(30000, 64) + Embedding(2^20 hashed pairs, 64) -> BiGRU(64, sequences) -> [max, mean] -> Dense(1)
+    "best_pair_bigru": (
+        ["experiment=best_pair_bigru"],
+        (30_000 + 1_048_576) * 64 + 2 * 3 * (64 * 64 * 2 + 64) + 257,
+        49_536,
+    ),
 }
 
 
@@ -132,3 +138,42 @@ def test_ngram_bag_averages_words_and_hashed_pairs_leaving_out_padding(make_cfg)
         assert torch.isfinite(net(pre)[1])  # an empty review
     words_only = instantiate(make_cfg("model=ngram_bag", "data.vocab_size=100", "model.buckets=0").model)
     assert words_only.ngram_ids(review[None])[0].tolist() == [5, 7, 9, 0, 0]
+
+
+def test_recurrent_steps_read_the_word_and_its_hashed_pair(make_cfg):
+    """With pair_buckets, step t's input is the word's row plus the row of (word t-1, word t); none at the first
+    step or where a word is padding, so the review's input does not depend on how much padding precedes it."""
+    cfg = make_cfg("model=gru", "model.pair_buckets=1000", "data.vocab_size=100", "model.spatial_dropout=0")
+    net = instantiate(cfg.model).eval()
+    assert torch.count_nonzero(net.pairs.weight) == 0  # training starts from the word model
+    torch.nn.init.normal_(net.pairs.weight)
+    review = torch.tensor([[0, 0, 5, 7, 9]])
+    rows = net.pair_embedding(review)[0]
+    pair = net.pairs.weight
+    expected = torch.stack(
+        [
+            torch.zeros(32),
+            torch.zeros(32),
+            torch.zeros(32),
+            pair[(5 * 1_000_003 + 7) % 1000],
+            pair[(7 * 1_000_003 + 9) % 1000],
+        ]
+    )
+    torch.testing.assert_close(rows, expected)
+    with torch.no_grad():  # the pairs reach the output: a model without them reads the same review differently
+        words_only = instantiate(make_cfg("model=gru", "data.vocab_size=100", "model.spatial_dropout=0").model).eval()
+        words_only.load_state_dict({k: w for k, w in net.state_dict().items() if not k.startswith("pairs")})
+        assert not torch.allclose(net(review), words_only(review))
+        net.pairs.weight.zero_()
+        torch.testing.assert_close(net(review), words_only(review))
+
+
+def test_word_dropout_empties_whole_steps_in_training_only(make_cfg):
+    net = instantiate(make_cfg("model=gru", "model.word_dropout=0.3").model)
+    x = torch.rand(64, 50, 6) + 1
+    torch.manual_seed(0)
+    out = net.word_dropout.train()(x)
+    kept = (out == x).all(-1)
+    assert ((out == 0).all(-1) | kept).all()  # a step is kept whole or emptied whole, never rescaled
+    assert 0.25 < 1 - kept.float().mean() < 0.35
+    assert torch.equal(net.word_dropout.eval()(x), x)

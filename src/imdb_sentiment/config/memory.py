@@ -48,7 +48,7 @@ def check_memory(cfg: DictConfig, available: int | None = None) -> None:
                 f"padding {reviews:,} reviews to {d.maxlen:,} ids needs {gib(need)}, and this node has "
                 f"{gib(available)} available (IMDB's longest review has 2,470 words)",
             )
-    rows = d.vocab_size + (m.get("buckets") or 0)
+    rows = d.vocab_size + (m.get("buckets") or 0) + (m.get("pair_buckets") or 0)  # bag, or recurrent word pairs
     need = rows * (m.get("embed_dim") or 0) * FLOAT_BYTES * COPIES
     if need > available:
         raise ConfigError(

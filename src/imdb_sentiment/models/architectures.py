@@ -44,6 +44,11 @@ class RecurrentClassifier(nn.Module):
     ``GlobalMaxPooling1D`` with a mask: every word's state reaches the head, not only the last.
     With ``packed`` the padding (on either side) is skipped by the recurrence as well: each
     direction runs over the review's own ids only, as with a Keras ``mask_zero`` embedding.
+    ``pair_buckets`` adds word pairs to the input: step ``t`` reads the embedding of word ``t`` plus
+    that of the hashed pair (word ``t-1``, word ``t``) from a table of its own (``NgramBag``'s hash,
+    zero-initialised so training starts from the word model); ``sparse`` gives both tables sparse
+    gradients (``optimizer=lazy_adam``). ``word_dropout`` zeroes whole steps' inputs in training (a word
+    and its pair read as nothing, Iyyer et al. 2015's word dropout), the regulariser of bag models.
     """
 
     requires_fixed_length = False
@@ -64,6 +69,9 @@ class RecurrentClassifier(nn.Module):
         pooling: str,
         reset_after: bool,
         recurrent_activation: str,
+        pair_buckets: int,
+        sparse: bool,
+        word_dropout: float,
     ):
         super().__init__()
         v.choice("cell", cell, CELLS)
@@ -82,6 +90,10 @@ class RecurrentClassifier(nn.Module):
         if keras2 and packed:
             raise ConfigError("packed", packed, "the Keras 2 cells (reset_after=false, hard_sigmoid) run unpacked")
         self.embedding = _embedding(vocab_size, embed_dim)
+        self.embedding.sparse = v.boolean("sparse", sparse)
+        self.pair_buckets = v.integer("pair_buckets", pair_buckets, minimum=0)
+        self.pairs = nn.Embedding(pair_buckets, embed_dim, sparse=sparse) if pair_buckets else None
+        self.word_dropout = WordDropout(v.probability("word_dropout", word_dropout))
         self.spatial_dropout = SpatialDropout1D(v.probability("spatial_dropout", spatial_dropout))
         v.integer("hidden_size", hidden_size)
         if keras2:
@@ -98,6 +110,8 @@ class RecurrentClassifier(nn.Module):
         self.head = dense_head(features, dense, dropout)
         if v.boolean("keras_init", keras_init):
             keras_init_(self)
+        if self.pairs is not None:
+            nn.init.zeros_(self.pairs.weight)
         if cell == "gru" and reset_after:
             self.keras_note = (
                 "GRU has Keras GRU(reset_after=False)'s parameter count but PyTorch's equation "
@@ -107,7 +121,10 @@ class RecurrentClassifier(nn.Module):
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if self.packed:
             ids, lengths = left_aligned(ids)
-        x = self.spatial_dropout(self.embedding(ids))
+        x = self.embedding(ids)
+        if self.pairs is not None:
+            x = x + self.pair_embedding(ids)
+        x = self.spatial_dropout(self.word_dropout(x))
         if self.packed:
             x = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         seq, h = self.rnn(x)
@@ -123,6 +140,28 @@ class RecurrentClassifier(nn.Module):
             keep[:, -1] |= ~keep.any(1)  # an empty review pools its last (padding) position, not nothing
             features = pool_over_time(seq, keep, self.pooling)
         return self.head(features).squeeze(-1)
+
+    def pair_embedding(self, ids: torch.Tensor) -> torch.Tensor:
+        """``[batch, time, embed]``: at ``t`` the row of the pair (``ids[t-1]``, ``ids[t]``); zero at the
+        first step and where either word is padding."""
+        a, b = ids[:, :-1].long(), ids[:, 1:].long()
+        rows = self.pairs((a * NgramBag.PRIME + b) % self.pair_buckets)
+        rows = rows * ((a != PAD_ID) & (b != PAD_ID))[..., None]
+        return nn.functional.pad(rows, (0, 0, 1, 0))
+
+
+class WordDropout(nn.Module):
+    """Zeroes each time step's whole input vector with probability ``p`` in training, unscaled: a dropped word
+    reads as an empty step, not as a louder neighbour."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [batch, time, channels]
+        if not self.training or self.p == 0:
+            return x
+        return x * torch.empty(x.shape[:2], device=x.device, dtype=x.dtype).bernoulli_(1 - self.p)[..., None]
 
 
 def pool_over_time(seq: torch.Tensor, keep: torch.Tensor, how: str) -> torch.Tensor:
