@@ -162,7 +162,7 @@ def test_recurrent_steps_read_the_word_and_its_hashed_pair(make_cfg):
     torch.testing.assert_close(rows, expected)
     with torch.no_grad():  # the pairs reach the output: a model without them reads the same review differently
         words_only = instantiate(make_cfg("model=gru", "data.vocab_size=100", "model.spatial_dropout=0").model).eval()
-        words_only.load_state_dict({k: w for k, w in net.state_dict().items() if not k.startswith("pairs")})
+        words_only.load_state_dict({k: w for k, w in net.state_dict().items() if not k.startswith("pair")})
         assert not torch.allclose(net(review), words_only(review))
         net.pairs.weight.zero_()
         torch.testing.assert_close(net(review), words_only(review))
@@ -177,3 +177,20 @@ def test_word_dropout_empties_whole_steps_in_training_only(make_cfg):
     assert ((out == 0).all(-1) | kept).all()  # a step is kept whole or emptied whole, never rescaled
     assert 0.25 < 1 - kept.float().mean() < 0.35
     assert torch.equal(net.word_dropout.eval()(x), x)
+
+
+def test_pairs_found_in_too_few_training_reviews_read_as_zeros(make_cfg):
+    from test_nb_ngrams import Split
+
+    # pair (3, 5) is in two reviews (twice in the first: counted once), pair (4, 5) in one, (5, 3) in one
+    split = Split([[3, 5, 3, 5], [0, 0, 3, 5], [0, 0, 4, 5]], [1, 0, 0])
+    cfg = make_cfg("model=gru", "data.vocab_size=6", "model.pair_buckets=1009", "model.pair_min_count=2")
+    net = instantiate(cfg.model).eval()
+    torch.nn.init.normal_(net.pairs.weight)
+    net.fit_prior(split)
+    kept = {(a, b) for a in range(1, 6) for b in range(1, 6) if net.pair_keep[(a * 1_000_003 + b) % 1009]}
+    assert kept == {(3, 5)}
+    rows = net.pair_embedding(torch.tensor([[4, 5, 3, 5]]))[0]
+    torch.testing.assert_close(rows[1], torch.zeros(32))  # (4, 5): one review
+    torch.testing.assert_close(rows[3], net.pairs.weight[(3 * 1_000_003 + 5) % 1009])
+    assert "pair_keep" in net.state_dict()  # eval and predict read the checkpoint's, not a recount

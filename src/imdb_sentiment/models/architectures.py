@@ -14,6 +14,7 @@ from imdb_sentiment.data.text_encoding import PAD_ID
 from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.models.keras_cells import ACTIVATIONS, KerasRecurrent
 from imdb_sentiment.models.keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
+from imdb_sentiment.models.nb_ngrams import ngram_sets, review_counts
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "max", "mean", "max_mean")
@@ -46,7 +47,8 @@ class RecurrentClassifier(nn.Module):
     direction runs over the review's own ids only, as with a Keras ``mask_zero`` embedding.
     ``pair_buckets`` adds word pairs to the input: step ``t`` reads the embedding of word ``t`` plus
     that of the hashed pair (word ``t-1``, word ``t``) from a table of its own (``NgramBag``'s hash,
-    zero-initialised so training starts from the word model); ``sparse`` gives both tables sparse
+    zero-initialised so training starts from the word model; ``pair_min_count`` silences rare rows, see
+    ``fit_prior``); ``sparse`` gives both tables sparse
     gradients (``optimizer=lazy_adam``). ``word_dropout`` zeroes whole steps' inputs in training (a word
     and its pair read as nothing, Iyyer et al. 2015's word dropout), the regulariser of bag models.
     """
@@ -70,6 +72,7 @@ class RecurrentClassifier(nn.Module):
         reset_after: bool,
         recurrent_activation: str,
         pair_buckets: int,
+        pair_min_count: int,
         sparse: bool,
         word_dropout: float,
     ):
@@ -93,6 +96,10 @@ class RecurrentClassifier(nn.Module):
         self.embedding.sparse = v.boolean("sparse", sparse)
         self.pair_buckets = v.integer("pair_buckets", pair_buckets, minimum=0)
         self.pairs = nn.Embedding(pair_buckets, embed_dim, sparse=sparse) if pair_buckets else None
+        self.pair_min_count = v.integer("pair_min_count", pair_min_count)
+        if self.pairs is not None:
+            self.vocab_size = vocab_size
+            self.register_buffer("pair_keep", torch.ones(pair_buckets))  # 0: a row too rare to read (fit_prior)
         self.word_dropout = WordDropout(v.probability("word_dropout", word_dropout))
         self.spatial_dropout = SpatialDropout1D(v.probability("spatial_dropout", spatial_dropout))
         v.integer("hidden_size", hidden_size)
@@ -145,9 +152,25 @@ class RecurrentClassifier(nn.Module):
         """``[batch, time, embed]``: at ``t`` the row of the pair (``ids[t-1]``, ``ids[t]``); zero at the
         first step and where either word is padding."""
         a, b = ids[:, :-1].long(), ids[:, 1:].long()
-        rows = self.pairs((a * NgramBag.PRIME + b) % self.pair_buckets)
-        rows = rows * ((a != PAD_ID) & (b != PAD_ID))[..., None]
-        return nn.functional.pad(rows, (0, 0, 1, 0))
+        bucket = (a * NgramBag.PRIME + b) % self.pair_buckets
+        keep = self.pair_keep[bucket] * ((a != PAD_ID) & (b != PAD_ID))
+        return nn.functional.pad(self.pairs(bucket) * keep[..., None], (0, 0, 1, 0))
+
+    @torch.no_grad()
+    def fit_prior(self, split) -> None:
+        """Pair rows found in fewer than ``pair_min_count`` reviews of the training ``split`` read as zeros, as
+        NBSVM's rare features: a row trained on one or two reviews remembers them (a film's names) rather than
+        anything a new film's review shares. Counted before the first step, every rank alike; kept in the
+        checkpoint."""
+        if self.pairs is None or self.pair_min_count <= 1:
+            return
+        rows = self.vocab_size + self.pair_buckets
+
+        def pairs(ids):
+            return ngram_sets(ids, self.vocab_size, 2, self.pair_buckets)  # NgramBag's hash, deduplicated
+
+        counts = review_counts(split, pairs, rows, self.pair_keep.device).sum(0)[self.vocab_size :]
+        self.pair_keep.copy_((counts >= self.pair_min_count).to(self.pair_keep.dtype))
 
 
 class WordDropout(nn.Module):

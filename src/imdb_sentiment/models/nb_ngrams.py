@@ -41,6 +41,25 @@ def ngram_sets(ids: torch.Tensor, vocab_size: int, n: int, buckets: int) -> torc
     return feats.masked_fill(repeat, PAD_ID)
 
 
+@torch.no_grad()
+def review_counts(split, features, rows: int, device: torch.device, chunk: int = 256) -> torch.Tensor:
+    """``[2, rows]``: in how many reviews of each label of ``split`` (indexed by batches of rows: ``split[rows]
+    -> (ids, labels)``) each row of ``features(ids)`` (distinct rows a review, ``PAD_ID`` for none) occurs."""
+    counts = torch.zeros(2, rows, device=device)  # float32 counts are exact up to 2^24 reviews
+    order = np.argsort(split.lengths, kind="stable")  # similar lengths together: little padding
+    for start in range(0, len(order), chunk):
+        ids, labels = split[order[start : start + chunk]]
+        feats = features(ids.to(device))
+        cls = labels.to(device).long()[:, None].expand_as(feats)
+        counts.index_put_(
+            (cls.flatten(), feats.flatten()),
+            torch.ones(feats.numel(), dtype=counts.dtype, device=device),
+            accumulate=True,
+        )
+    counts[:, PAD_ID] = 0  # padding is no feature
+    return counts
+
+
 class NaiveBayesNgrams(nn.Module):
     """NB-weighted n-gram logistic regression (NBSVM's features; see the module docstring)."""
 
@@ -77,19 +96,7 @@ class NaiveBayesNgrams(nn.Module):
     def fit_prior(self, split, chunk: int = 256) -> None:
         """``ratio`` from ``split`` (a training split indexed by batches of rows: ``split[rows] -> (ids,
         labels)``): every review counted once, whatever the process or rank."""
-        device = self.ratio.device
-        counts = torch.zeros(2, len(self.ratio), device=device)  # float32 counts are exact up to 2^24 reviews
-        order = np.argsort(split.lengths, kind="stable")  # similar lengths together: little padding
-        for start in range(0, len(order), chunk):
-            ids, labels = split[order[start : start + chunk]]
-            feats = self.features(ids.to(device))
-            cls = labels.to(device).long()[:, None].expand_as(feats)
-            counts.index_put_(
-                (cls.flatten(), feats.flatten()),
-                torch.ones(feats.numel(), dtype=counts.dtype, device=device),
-                accumulate=True,
-            )
-        counts[:, PAD_ID] = 0  # padding is no feature
+        counts = review_counts(split, self.features, len(self.ratio), self.ratio.device, chunk)
         smoothed = counts + self.alpha
         total = smoothed.sum(1, keepdim=True) - self.alpha
         log_share = smoothed.log() - total.log()
