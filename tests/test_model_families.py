@@ -59,6 +59,7 @@ FAMILIES = {
         *SMALL,
         "model.hidden_size=8",
         "model.pair_buckets=500",
+        "model.pair_min_count=2",
         "model.word_dropout=0.2",
     ],
 }
