@@ -58,6 +58,13 @@ VARIANTS = {
         "no feature dropout": ["model.feature_dropout=0"],
         "vocab_size=30000": ["data.vocab_size=30000"],
     },
+    "best_pair_bigru": {
+        "best_pair_bigru": [],
+        "words only (pair_buckets=0)": ["model.pair_buckets=0"],
+        "pooling=last (the notebooks' last state)": ["model.pooling=last"],
+        "pairs in fewer than 3 reviews silenced (pair_min_count=3)": ["model.pair_min_count=3"],
+        "word dropout 0.3": ["model.word_dropout=0.3"],
+    },
 }
 
 
