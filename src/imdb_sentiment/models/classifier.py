@@ -68,8 +68,9 @@ class SentimentClassifier(L.LightningModule):
         self._step(batch, "test", self.test_acc)
 
     def on_fit_start(self) -> None:
-        # A network with statistics counted from the data (NaiveBayesNgrams' ratios) counts them here, from the
-        # whole training split: every rank alike, and a resumed run recounts what it restored, identically.
+        # A network with statistics counted from the data (NaiveBayesNgrams' ratios, a recurrent model's rare
+        # pairs) counts them here, from the whole training split: every rank alike, and a resumed run recounts
+        # what it restored, identically.
         fit_prior = getattr(self.net, "fit_prior", None)
         if fit_prior is not None:
             fit_prior(self.trainer.datamodule.splits["train"])
