@@ -48,9 +48,9 @@ class RecurrentClassifier(nn.Module):
     ``pair_buckets`` adds word pairs to the input: step ``t`` reads the embedding of word ``t`` plus
     that of the hashed pair (word ``t-1``, word ``t``) from a table of its own (``NgramBag``'s hash,
     zero-initialised so training starts from the word model; ``pair_min_count`` silences rare rows, see
-    ``fit_prior``); ``sparse`` gives both tables sparse
-    gradients (``optimizer=lazy_adam``). ``word_dropout`` zeroes whole steps' inputs in training (a word
-    and its pair read as nothing, Iyyer et al. 2015's word dropout), the regulariser of bag models.
+    ``fit_prior``); ``sparse`` gives both tables sparse gradients (``optimizer=lazy_adam``).
+    ``word_dropout`` zeroes whole steps' inputs in training (a word and its pair read as nothing,
+    Iyyer et al. 2015's word dropout), the regulariser of bag models.
     """
 
     requires_fixed_length = False
