@@ -112,6 +112,8 @@ MATRIX = {  # name: (overrides, kill event)
     "sparse bag, LazyAdam; mid-epoch": (
         [
             "model=ngram_bag",
+            "~model.reset_after",  # practicum_gru's Keras 2 GRU keys are no bag's
+            "~model.recurrent_activation",
             "model.buckets=2000",
             "model.sparse=true",
             "optimizer=lazy_adam",
