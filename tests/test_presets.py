@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from hydra.utils import get_class
+from hydra.utils import get_class, instantiate
 
 from conftest import EXPERIMENTS, finished_checkpoint
 from imdb_sentiment.run.training import train
@@ -146,3 +146,17 @@ def test_rmsprop_rules_by_keras_version(make_cfg):
     keras3 = instantiate(make_cfg("optimizer=rmsprop_keras3").optimizer)(params)
     assert type(keras2).__name__ == "RMSprop" and keras2.defaults["alpha"] == 0.9 and keras2.defaults["eps"] == 1e-7
     assert type(keras3).__name__ == "KerasRMSprop" and keras3.defaults["rho"] == 0.9
+
+
+@pytest.mark.parametrize(
+    "experiment,rnn",
+    [("practicum_gru", "KerasRecurrent"), ("practicum_stacked", "LSTM"), ("practicum_lstm", "LSTM")],
+)
+def test_only_practicum_gru_runs_keras_2_cells(experiment, rnn, make_cfg):
+    """README: practicum_gru uses Keras 2's GRU (reset gate before the product, hard-sigmoid gates, 3 seeds closer
+    to its notebook); the LSTM presets keep PyTorch's fused layer (hard-sigmoid gates took stacked further)."""
+    cfg = make_cfg(f"experiment={experiment}")
+    net = instantiate(cfg.model)
+    assert type(net.rnn).__name__ == rnn
+    if rnn == "KerasRecurrent":
+        assert (cfg.model.reset_after, cfg.model.recurrent_activation) == (False, "hard_sigmoid")
