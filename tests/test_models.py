@@ -1,7 +1,5 @@
 """Every model config: exact Keras parameter counts, Keras init, forward and backward on the CPU."""
 
-import math
-
 import pytest
 import torch
 from hydra.utils import instantiate
@@ -196,44 +194,3 @@ def test_pairs_found_in_too_few_training_reviews_read_as_zeros(make_cfg):
     torch.testing.assert_close(rows[1], torch.zeros(32))  # (4, 5): one review
     torch.testing.assert_close(rows[3], net.pairs.weight[(3 * 1_000_003 + 5) % 1009])
     assert "pair_keep" in net.state_dict()  # eval and predict read the checkpoint's, not a recount
-
-
-def test_nb_inputs_append_the_words_and_pairs_log_count_ratios(make_cfg):
-    from test_nb_ngrams import Split
-
-    split = Split([[3, 5, 3, 5], [0, 0, 3, 5], [0, 0, 4, 5]], [1, 1, 0])
-    cfg = make_cfg("model=gru", "data.vocab_size=6", "model.pair_buckets=1009", "model.nb_inputs=true")
-    net = instantiate(cfg.model).eval()
-    assert net.rnn.input_size == 32 + 2
-    net.fit_prior(split)
-    # add-one smoothing over every row but padding (5 words + 1009 pair buckets): positive reviews hold
-    # 3, 5, (3,5), (5,3) = 2+2+2+1 rows, the negative one 4, 5, (4,5) = 3 rows
-    pos_total, neg_total = 7 + 1014, 3 + 1014
-    expected_3 = math.log(3 / pos_total) - math.log(1 / neg_total)
-    expected_45 = math.log(1 / pos_total) - math.log(2 / neg_total)
-    r = net.nb_ratios(torch.tensor([[0, 3, 4, 5]]))[0]
-    assert r[0].tolist() == [0.0, 0.0]  # padding, and no pair at the first step
-    assert r[1, 0].item() == pytest.approx(expected_3, rel=1e-5) and r[1, 1].item() == 0  # (0, 3) touches padding
-    assert r[3, 1].item() == pytest.approx(expected_45, rel=1e-5)
-
-
-def test_nb_inputs_in_training_are_counted_without_the_reviews_own_fold(make_cfg):
-    """Cross-fitting: a training review's ratios come from the other folds' reviews, so its own label is not
-    among its inputs; evaluation reads the ratios of the whole split."""
-    from test_nb_ngrams import Split
-
-    reviews, labels = [[3, 5, 3, 5], [0, 0, 3, 5], [0, 0, 4, 5], [0, 0, 3, 3]], [1, 1, 0, 0]
-    overrides = ("model=gru", "data.vocab_size=6", "model.pair_buckets=1009", "model.nb_inputs=true")
-    net = instantiate(make_cfg(*overrides, "model.nb_folds=2").model)
-    net.fit_prior(Split(reviews, labels))
-    folds = net.review_fold(torch.tensor(reviews)).tolist()
-    assert folds == [0, 0, 1, 0]  # the sums of the ids, mod 2
-    for k in (0, 1):
-        rest = [i for i, f in enumerate(folds) if f != k]
-        alone = instantiate(make_cfg(*overrides, "model.nb_folds=1").model)
-        alone.fit_prior(Split([reviews[i] for i in rest], [labels[i] for i in rest]))
-        torch.testing.assert_close(net.fold_ratio[k], alone.ratio)
-    review = torch.tensor([reviews[2]])  # the only review with word 4 (negative; fold 1)
-    assert net.eval().nb_ratios(review)[0, 2, 0] < 0  # evaluation: word 4 leans negative
-    assert net.train().nb_ratios(review)[0, 2, 0] == 0  # training: the other fold holds no review with word 4
-    assert "fold_ratio" not in net.state_dict()  # recounted at every fit start; eval and predict read ``ratio``

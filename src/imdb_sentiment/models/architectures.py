@@ -14,7 +14,7 @@ from imdb_sentiment.data.text_encoding import PAD_ID
 from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.models.keras_cells import ACTIVATIONS, KerasRecurrent
 from imdb_sentiment.models.keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
-from imdb_sentiment.models.nb_ngrams import log_count_ratios, ngram_sets, review_counts
+from imdb_sentiment.models.nb_ngrams import ngram_sets, review_counts
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "max", "mean", "max_mean")
@@ -51,11 +51,6 @@ class RecurrentClassifier(nn.Module):
     ``fit_prior``); ``sparse`` gives both tables sparse gradients (``optimizer=lazy_adam``).
     ``word_dropout`` zeroes whole steps' inputs in training (a word and its pair read as nothing,
     Iyyer et al. 2015's word dropout), the regulariser of bag models.
-    ``nb_inputs`` appends to each step's input the naive-Bayes log-count ratio of its word and of its pair
-    (NBSVM's ``r``, counted on the training split by ``fit_prior``; 0 below ``pair_min_count`` reviews).
-    The ratios are cross-fitted over ``nb_folds``: a training review reads the ratios counted without its own
-    fold, so its label is never among its inputs (with one fold the network learns to read its answer there);
-    validation, test and predict read the ratios of the whole training split.
     """
 
     requires_fixed_length = False
@@ -80,10 +75,6 @@ class RecurrentClassifier(nn.Module):
         pair_min_count: int,
         sparse: bool,
         word_dropout: float,
-        nb_inputs: bool,
-        nb_folds: int,
-        pair_embed: bool,
-        bag_logit: bool,
     ):
         super().__init__()
         v.choice("cell", cell, CELLS)
@@ -104,37 +95,26 @@ class RecurrentClassifier(nn.Module):
         self.embedding = _embedding(vocab_size, embed_dim)
         self.embedding.sparse = v.boolean("sparse", sparse)
         self.pair_buckets = v.integer("pair_buckets", pair_buckets, minimum=0)
-        self.nb_inputs = v.boolean("nb_inputs", nb_inputs)
-        if not v.boolean("pair_embed", pair_embed) and not nb_inputs:
-            raise ConfigError("pair_embed", pair_embed, "leaves pairs to the ratios of nb_inputs: set nb_inputs=true")
-        embed_pairs = pair_buckets and pair_embed
-        self.pairs = nn.Embedding(pair_buckets, embed_dim, sparse=sparse) if embed_pairs else None
+        self.pairs = nn.Embedding(pair_buckets, embed_dim, sparse=sparse) if pair_buckets else None
         self.pair_min_count = v.integer("pair_min_count", pair_min_count)
-        self.vocab_size = vocab_size
-        if pair_buckets:
+        if self.pairs is not None:
+            self.vocab_size = vocab_size
             self.register_buffer("pair_keep", torch.ones(pair_buckets))  # 0: a row too rare to read (fit_prior)
-        if nb_inputs:  # the naive-Bayes log-count ratios of the word and the pair, counted by fit_prior
-            self.register_buffer("ratio", torch.zeros(vocab_size + pair_buckets))
-        self.nb_folds = v.integer("nb_folds", nb_folds)
-        if nb_inputs and nb_folds > 1:  # training's ratios, recounted at every fit start: not in the checkpoint
-            self.register_buffer("fold_ratio", torch.zeros(nb_folds, vocab_size + pair_buckets), persistent=False)
-        rnn_inputs = embed_dim + (nb_inputs * (1 + (pair_buckets > 0)))
         self.word_dropout = WordDropout(v.probability("word_dropout", word_dropout))
         self.spatial_dropout = SpatialDropout1D(v.probability("spatial_dropout", spatial_dropout))
         v.integer("hidden_size", hidden_size)
         if keras2:
             self.rnn = KerasRecurrent(
-                cell, rnn_inputs, hidden_size, num_layers, bidirectional, reset_after, recurrent_activation
+                cell, embed_dim, hidden_size, num_layers, bidirectional, reset_after, recurrent_activation
             )
         else:
             self.rnn = drop_recurrent_bias(
                 CELLS[cell](
-                    rnn_inputs, hidden_size, num_layers=num_layers, bidirectional=bidirectional, batch_first=True
+                    embed_dim, hidden_size, num_layers=num_layers, bidirectional=bidirectional, batch_first=True
                 )
             )
         features = hidden_size * (2 if bidirectional else 1) * (2 if pooling == "max_mean" else 1)
         self.head = dense_head(features, dense, dropout)
-        self.bag = nn.Linear(rnn_inputs, 1) if v.boolean("bag_logit", bag_logit) else None
         if v.boolean("keras_init", keras_init):
             keras_init_(self)
         if self.pairs is not None:
@@ -151,9 +131,6 @@ class RecurrentClassifier(nn.Module):
         x = self.embedding(ids)
         if self.pairs is not None:
             x = x + self.pair_embedding(ids)
-        if self.nb_inputs:
-            x = torch.cat([x, self.nb_ratios(ids)], dim=-1)
-        bag = self.bag(pool_over_time(x, self.own_positions(ids), "mean")) if self.bag is not None else 0
         x = self.spatial_dropout(self.word_dropout(x))
         if self.packed:
             x = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
@@ -166,53 +143,18 @@ class RecurrentClassifier(nn.Module):
             keep = torch.arange(ids.shape[1], device=ids.device) < lengths.to(ids.device)[:, None]
             features = pool_over_time(seq, keep, self.pooling)
         else:
-            features = pool_over_time(seq, self.own_positions(ids), self.pooling)
-        return (self.head(features) + bag).squeeze(-1)
-
-    @staticmethod
-    def own_positions(ids: torch.Tensor) -> torch.Tensor:
-        """``[batch, time]``: true at the review's own (non-padding) positions; an empty review keeps its last
-        (padding) position, so pooling has something to read."""
-        keep = ids != PAD_ID
-        keep[:, -1] |= ~keep.any(1)
-        return keep
-
-    def pair_buckets_of(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``[batch, time - 1]``: the bucket of each pair (``ids[t-1]``, ``ids[t]``), and 1 where it is read (no
-        padding in it, not too rare), else 0."""
-        a, b = ids[:, :-1].long(), ids[:, 1:].long()
-        bucket = (a * NgramBag.PRIME + b) % self.pair_buckets
-        return bucket, self.pair_keep[bucket] * ((a != PAD_ID) & (b != PAD_ID))
+            keep = ids != PAD_ID
+            keep[:, -1] |= ~keep.any(1)  # an empty review pools its last (padding) position, not nothing
+            features = pool_over_time(seq, keep, self.pooling)
+        return self.head(features).squeeze(-1)
 
     def pair_embedding(self, ids: torch.Tensor) -> torch.Tensor:
         """``[batch, time, embed]``: at ``t`` the row of the pair (``ids[t-1]``, ``ids[t]``); zero at the
         first step and where either word is padding."""
-        bucket, keep = self.pair_buckets_of(ids)
+        a, b = ids[:, :-1].long(), ids[:, 1:].long()
+        bucket = (a * NgramBag.PRIME + b) % self.pair_buckets
+        keep = self.pair_keep[bucket] * ((a != PAD_ID) & (b != PAD_ID))
         return nn.functional.pad(self.pairs(bucket) * keep[..., None], (0, 0, 1, 0))
-
-    def nb_ratios(self, ids: torch.Tensor) -> torch.Tensor:
-        """``[batch, time, 1 or 2]``: the word's log-count ratio and, with pairs, the pair's (0 at the first step).
-        In training each review reads the ratios counted without its fold."""
-        if self.training and self.nb_folds > 1:
-            fold = self.review_fold(ids)[:, None]
-
-            def ratio(rows):
-                return self.fold_ratio[fold.expand_as(rows), rows]
-        else:
-
-            def ratio(rows):
-                return self.ratio[rows]
-
-        parts = [ratio(ids.long())]
-        if self.pair_buckets:
-            bucket, keep = self.pair_buckets_of(ids)
-            parts.append(nn.functional.pad(ratio(self.vocab_size + bucket) * keep, (1, 0)))
-        return torch.stack(parts, dim=-1)
-
-    def review_fold(self, ids: torch.Tensor) -> torch.Tensor:
-        """``[batch]``: each review's fold, from its ids alone (padding adds nothing), so the count at fit start
-        and every training step agree however the batches are cut and padded."""
-        return ids.long().sum(1) % self.nb_folds
 
     @torch.no_grad()
     def fit_prior(self, split) -> None:
@@ -220,33 +162,15 @@ class RecurrentClassifier(nn.Module):
         NBSVM's rare features: a row trained on one or two reviews remembers them (a film's names) rather than
         anything a new film's review shares. Counted before the first step, every rank alike; kept in the
         checkpoint."""
-        rare_pairs = self.pair_buckets and self.pair_min_count > 1
-        if not (rare_pairs or self.nb_inputs):
+        if self.pairs is None or self.pair_min_count <= 1:
             return
-        n, device = (2, self.pair_keep.device) if self.pair_buckets else (1, self.ratio.device)
-
-        def grams(ids):
-            return ngram_sets(ids, self.vocab_size, n, self.pair_buckets)  # words, and NgramBag's pair hash
-
         rows = self.vocab_size + self.pair_buckets
-        folds = self.nb_folds if self.nb_inputs else 1
 
-        def folded(ids):  # each fold counts into rows of its own
-            feats = grams(ids)
-            fold = self.review_fold(ids) if folds > 1 else torch.zeros_like(ids[:, 0])
-            return (feats + rows * fold[:, None].long()).masked_fill(feats == PAD_ID, PAD_ID)
+        def pairs(ids):
+            return ngram_sets(ids, self.vocab_size, 2, self.pair_buckets)  # NgramBag's hash, deduplicated
 
-        by_fold = review_counts(split, folded, folds * rows, device).view(2, folds, rows)
-        counts = by_fold.sum(1)
-        if rare_pairs:
-            keep = counts.sum(0)[self.vocab_size :] >= self.pair_min_count
-            self.pair_keep.copy_(keep.to(self.pair_keep.dtype))
-        if self.nb_inputs:  # Laplace's add-one, as NBSVM
-            self.ratio.copy_(log_count_ratios(counts, 1.0, self.pair_min_count).to(self.ratio.dtype))
-        if self.nb_inputs and folds > 1:
-            for k in range(folds):
-                held_out = log_count_ratios(counts - by_fold[:, k], 1.0, self.pair_min_count)
-                self.fold_ratio[k].copy_(held_out.to(self.fold_ratio.dtype))
+        counts = review_counts(split, pairs, rows, self.pair_keep.device).sum(0)[self.vocab_size :]
+        self.pair_keep.copy_((counts >= self.pair_min_count).to(self.pair_keep.dtype))
 
 
 class WordDropout(nn.Module):

@@ -60,18 +60,6 @@ def review_counts(split, features, rows: int, device: torch.device, chunk: int =
     return counts
 
 
-def log_count_ratios(counts: torch.Tensor, alpha: float, min_count: int) -> torch.Tensor:
-    """NBSVM's ``r`` from ``review_counts``: each row's log share of the positive reviews' rows minus its log
-    share of the negative ones', Laplace-smoothed by ``alpha``; 0 for a row found in fewer than ``min_count``
-    reviews (and for padding)."""
-    smoothed = counts + alpha
-    total = smoothed.sum(1, keepdim=True) - alpha  # the padding row's alpha is no count
-    log_share = smoothed.log() - total.log()
-    ratio = log_share[1] - log_share[0]
-    ratio[counts.sum(0) < max(min_count, 1)] = 0  # seen in too few reviews to say anything
-    return ratio
-
-
 class NaiveBayesNgrams(nn.Module):
     """NB-weighted n-gram logistic regression (NBSVM's features; see the module docstring)."""
 
@@ -109,7 +97,12 @@ class NaiveBayesNgrams(nn.Module):
         """``ratio`` from ``split`` (a training split indexed by batches of rows: ``split[rows] -> (ids,
         labels)``): every review counted once, whatever the process or rank."""
         counts = review_counts(split, self.features, len(self.ratio), self.ratio.device, chunk)
-        self.ratio.copy_(log_count_ratios(counts, self.alpha, self.min_count).to(self.ratio.dtype))
+        smoothed = counts + self.alpha
+        total = smoothed.sum(1, keepdim=True) - self.alpha
+        log_share = smoothed.log() - total.log()
+        ratio = log_share[1] - log_share[0]
+        ratio[counts.sum(0) < self.min_count] = 0  # seen in too few reviews to say anything (padding: none)
+        self.ratio.copy_(ratio.to(self.ratio.dtype))
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         feats = self.features(ids)
