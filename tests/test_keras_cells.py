@@ -12,7 +12,7 @@ from torch import nn
 from imdb_sentiment.config.build import build
 from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.models import count_parameters
-from imdb_sentiment.models.keras_cells import KerasRecurrent, hard_sigmoid
+from imdb_sentiment.models.keras_cells import BY_HAND, LOOPS, KerasRecurrent, hard_sigmoid
 from imdb_sentiment.run.training import train
 
 
@@ -88,6 +88,43 @@ def test_with_sigmoid_they_equal_pytorchs_fused_layers_stacked_and_bidirectional
     (a, (ha, ca)), (b, (hb, cb)) = ours(x), ref(x)
     torch.testing.assert_close((a, ha, ca), (b, hb, cb), atol=1e-6, rtol=0)
     torch.testing.assert_close(gru(x), ref_gru(x), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "cell,hard,reset_after",
+    [("gru", True, False), ("gru", False, False), ("gru", True, True), ("lstm", True, None), ("lstm", False, None)],
+)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_backward_written_out_equals_autograd_through_the_loop(cell, hard, reset_after, reverse):
+    """The model runs BY_HAND (keras_cells.FusedGRU/FusedLSTM); autograd through the plain loop is the reference,
+    in double precision, with gradients arriving at every output (sequence, last state, last cell)."""
+    torch.manual_seed(0)
+    gates = 3 if cell == "gru" else 4
+    xp = torch.randn(3, 6, gates * 4, dtype=torch.float64, requires_grad=True)
+    w_hh = (0.5 * torch.randn(gates * 4, 4, dtype=torch.float64)).requires_grad_()
+    flags = (hard, reset_after, reverse) if cell == "gru" else (hard, reverse)
+    ours, reference = BY_HAND[cell](xp, w_hh, *flags), LOOPS[cell](xp, w_hh, *flags)
+    torch.testing.assert_close(ours, reference)
+    weights = [torch.randn_like(out) for out in ours]
+
+    def grads(outs):
+        return torch.autograd.grad(sum((o * w).sum() for o, w in zip(outs, weights)), (xp, w_hh))
+
+    torch.testing.assert_close(grads(ours), grads(reference))
+
+
+def test_with_sigmoid_their_gradients_equal_pytorchs_fused_layers():
+    torch.manual_seed(0)
+    x = torch.randn(3, 7, 5)
+    ours = KerasRecurrent("lstm", 5, 4, 2, True, reset_after=True, recurrent_activation="sigmoid")
+    ref = nn.LSTM(5, 4, num_layers=2, bidirectional=True, batch_first=True)
+    with torch.no_grad():
+        for name, p in ref.named_parameters():
+            p.copy_(getattr(ours, name) if not name.startswith("bias_hh") else torch.zeros_like(p))
+    ours(x)[0].square().sum().backward()
+    ref(x)[0].square().sum().backward()
+    for name, p in ours.named_parameters():
+        torch.testing.assert_close(p.grad, getattr(ref, name).grad, atol=1e-5, rtol=1e-4)
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])

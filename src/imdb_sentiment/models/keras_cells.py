@@ -11,8 +11,9 @@ activation, ``sigmoid`` or Keras 2's ``hard_sigmoid(x) = clip(0.2·x + 0.5, 0, 1
 
 Parameters are named and shaped as PyTorch's (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``_reverse``
 for the backward direction) with one bias, so counts equal Keras' and the Keras initialisation applies alike.
-The GRU's gate blocks are in Keras' order z, r, h. The time loop is TorchScript: about the speed this CPU
-gives a per-step recurrence (``benchmarks/keras_cells.py`` compares it with PyTorch's fused layers).
+The GRU's gate blocks are in Keras' order z, r, h. The model runs ``FusedGRU``/``FusedLSTM``: the time loop with its
+backward written out, which ``benchmarks/keras_cells.py`` times against autograd through the loop (eager,
+TorchScript, ``torch.compile``) and PyTorch's fused layers.
 """
 
 from __future__ import annotations
@@ -28,13 +29,11 @@ def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
     return (0.2 * x + 0.5).clamp(0.0, 1.0)
 
 
-@torch.jit.script
-def _gate(x: torch.Tensor, hard: bool) -> torch.Tensor:
-    return hard_sigmoid(x) if hard else torch.sigmoid(x)  # TorchScript compiles hard_sigmoid along
+def gate(x: torch.Tensor, hard: bool) -> torch.Tensor:
+    return hard_sigmoid(x) if hard else torch.sigmoid(x)
 
 
-@torch.jit.script
-def _lstm(
+def lstm_steps(
     xp: torch.Tensor, w_hh: torch.Tensor, hard: bool, reverse: bool
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One LSTM direction: ``xp`` the input projections [batch, time, 4H] (bias included)."""
@@ -47,16 +46,15 @@ def _lstm(
         t = steps - 1 - k if reverse else k
         g = xp[:, t] + h.mm(w_hh.t())
         i, f, cand, o = g.chunk(4, 1)
-        c = _gate(f, hard) * c + _gate(i, hard) * torch.tanh(cand)
-        h = _gate(o, hard) * torch.tanh(c)
+        c = gate(f, hard) * c + gate(i, hard) * torch.tanh(cand)
+        h = gate(o, hard) * torch.tanh(c)
         out.append(h)
     if reverse:
         out.reverse()
     return torch.stack(out, 1), h, c
 
 
-@torch.jit.script
-def _gru(
+def gru_steps(
     xp: torch.Tensor, w_hh: torch.Tensor, hard: bool, reset_after: bool, reverse: bool
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One GRU direction, gate blocks z, r, h: ``xp`` the input projections [batch, time, 3H] (bias included)."""
@@ -69,14 +67,157 @@ def _gru(
         t = steps - 1 - k if reverse else k
         x_z, x_r, x_h = xp[:, t].chunk(3, 1)
         h_z, h_r = h.mm(u_zr).chunk(2, 1)
-        z = _gate(x_z + h_z, hard)
-        r = _gate(x_r + h_r, hard)
+        z = gate(x_z + h_z, hard)
+        r = gate(x_r + h_r, hard)
         cand = torch.tanh(x_h + r * h.mm(u_h)) if reset_after else torch.tanh(x_h + (r * h).mm(u_h))
         h = z * h + (1.0 - z) * cand
         out.append(h)
     if reverse:
         out.reverse()
     return torch.stack(out, 1), h
+
+
+def gate_slope(y: torch.Tensor, hard: bool) -> torch.Tensor:
+    """The gate's derivative, from its output ``y``: hard_sigmoid's 0.2 inside the clip, sigmoid's y(1 - y)."""
+    return 0.2 * ((y > 0) & (y < 1)).to(y.dtype) if hard else y * (1 - y)
+
+
+class FusedGRU(torch.autograd.Function):
+    """``gru_steps`` with its backward written out (backpropagation through time by the equations): the forward
+    keeps each step's gates, the backward walks the steps in reverse with two small products a step and forms the
+    recurrent kernel's gradient in one product at the end, where autograd replays every op of every step."""
+
+    @staticmethod
+    def forward(ctx, xp, w_hh, hard: bool, reset_after: bool, reverse: bool):
+        batch, steps, _ = xp.shape
+        hidden = w_hh.shape[1]
+        u_zr, u_h = w_hh[: 2 * hidden].t(), w_hh[2 * hidden :].t()
+        seq = xp.new_empty(batch, steps, hidden)
+        zs, rs, cands = (xp.new_empty(steps, batch, hidden) for _ in range(3))
+        mixed = xp.new_empty(steps, batch, hidden)  # what U_h multiplies: r·h (Keras 2) or h (reset_after)
+        hprod = xp.new_empty(steps, batch, hidden) if reset_after else None  # h·U_h, for dr
+        h = xp.new_zeros(batch, hidden)
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        for k, t in enumerate(order):
+            x_z, x_r, x_h = xp[:, t].chunk(3, 1)
+            h_z, h_r = h.mm(u_zr).chunk(2, 1)
+            z, r = gate(x_z + h_z, hard), gate(x_r + h_r, hard)
+            if reset_after:
+                q = h.mm(u_h)
+                hprod[k], mixed[k] = q, h
+                cand = torch.tanh(x_h + r * q)
+            else:
+                mixed[k] = r * h
+                cand = torch.tanh(x_h + mixed[k].mm(u_h))
+            zs[k], rs[k], cands[k] = z, r, cand
+            h = z * h + (1.0 - z) * cand
+            seq[:, t] = h
+        ctx.save_for_backward(w_hh, seq, zs, rs, cands, mixed, hprod)
+        ctx.flags = hard, reset_after, reverse
+        return seq, h
+
+    @staticmethod
+    def backward(ctx, d_seq, d_last):
+        w_hh, seq, zs, rs, cands, mixed, hprod = ctx.saved_tensors
+        hard, reset_after, reverse = ctx.flags
+        batch, steps, hidden = seq.shape
+        u_zr, u_h = w_hh[: 2 * hidden], w_hh[2 * hidden :]  # backward products use the untransposed blocks
+        d_xp = seq.new_empty(batch, steps, 3 * hidden)
+        d_a = seq.new_empty(steps, batch, 3 * hidden)  # each step's gradient at the pre-activations z, r, h
+        prev = seq.new_empty(steps, batch, hidden)  # the state each step read
+        order = list(range(steps - 1, -1, -1) if reverse else range(steps))
+        dh = d_last.clone() if d_last is not None else seq.new_zeros(batch, hidden)
+        for k in range(steps - 1, -1, -1):
+            t = order[k]
+            if d_seq is not None:
+                dh = dh + d_seq[:, t]
+            h_prev = seq[:, order[k - 1]] if k else seq.new_zeros(batch, hidden)
+            prev[k] = h_prev
+            z, r, cand = zs[k], rs[k], cands[k]
+            da_h = dh * (1.0 - z) * (1.0 - cand * cand)
+            da_z = dh * (h_prev - cand) * gate_slope(z, hard)
+            dh = dh * z
+            if reset_after:
+                dr = da_h * hprod[k]
+                dh = dh + (da_h * r).mm(u_h)
+            else:
+                d_mixed = da_h.mm(u_h)
+                dr = d_mixed * h_prev
+                dh = dh + d_mixed * r
+            da_r = dr * gate_slope(r, hard)
+            dh = dh + torch.cat([da_z, da_r], 1).mm(u_zr)
+            d_a[k] = torch.cat([da_z, da_r, da_h], 1)
+            d_xp[:, t] = d_a[k]
+        flat = d_a.reshape(steps * batch, 3 * hidden)
+        d_zr = flat[:, : 2 * hidden].t().mm(prev.reshape(-1, hidden))
+        left = flat[:, 2 * hidden :] * (rs.reshape(-1, hidden) if reset_after else 1.0)
+        d_h = left.t().mm(mixed.reshape(-1, hidden))
+        return d_xp, torch.cat([d_zr, d_h]), None, None, None
+
+
+class FusedLSTM(torch.autograd.Function):
+    """``lstm_steps`` with its backward written out, as ``FusedGRU``."""
+
+    @staticmethod
+    def forward(ctx, xp, w_hh, hard: bool, reverse: bool):
+        batch, steps, _ = xp.shape
+        hidden = w_hh.shape[1]
+        seq = xp.new_empty(batch, steps, hidden)
+        gates = xp.new_empty(steps, batch, 4 * hidden)  # i, f, cand, o after their activations
+        cells = xp.new_empty(steps, batch, hidden)
+        h, c = xp.new_zeros(batch, hidden), xp.new_zeros(batch, hidden)
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        for k, t in enumerate(order):
+            i, f, cand, o = (xp[:, t] + h.mm(w_hh.t())).chunk(4, 1)
+            i, f, cand, o = gate(i, hard), gate(f, hard), torch.tanh(cand), gate(o, hard)
+            c = f * c + i * cand
+            h = o * torch.tanh(c)
+            gates[k] = torch.cat([i, f, cand, o], 1)
+            cells[k], seq[:, t] = c, h
+        ctx.save_for_backward(w_hh, seq, gates, cells)
+        ctx.flags = hard, reverse
+        return seq, h, c
+
+    @staticmethod
+    def backward(ctx, d_seq, d_last, d_cell):
+        w_hh, seq, gates, cells = ctx.saved_tensors
+        hard, reverse = ctx.flags
+        batch, steps, hidden = seq.shape
+        d_xp = seq.new_empty(batch, steps, 4 * hidden)
+        d_a = seq.new_empty(steps, batch, 4 * hidden)
+        prev = seq.new_empty(steps, batch, hidden)
+        order = list(range(steps - 1, -1, -1) if reverse else range(steps))
+        dh = d_last.clone() if d_last is not None else seq.new_zeros(batch, hidden)
+        dc = d_cell.clone() if d_cell is not None else seq.new_zeros(batch, hidden)
+        zeros = seq.new_zeros(batch, hidden)
+        for k in range(steps - 1, -1, -1):
+            t = order[k]
+            if d_seq is not None:
+                dh = dh + d_seq[:, t]
+            prev[k] = seq[:, order[k - 1]] if k else zeros
+            c_prev = cells[k - 1] if k else zeros
+            i, f, cand, o = gates[k].chunk(4, 1)
+            tc = torch.tanh(cells[k])
+            dc = dc + dh * o * (1.0 - tc * tc)
+            d_a[k] = torch.cat(
+                [
+                    dc * cand * gate_slope(i, hard),
+                    dc * c_prev * gate_slope(f, hard),
+                    dc * i * (1.0 - cand * cand),
+                    dh * tc * gate_slope(o, hard),
+                ],
+                1,
+            )
+            d_xp[:, t] = d_a[k]
+            dc = dc * f
+            dh = d_a[k].mm(w_hh)
+        d_w = d_a.reshape(-1, 4 * hidden).t().mm(prev.reshape(-1, hidden))
+        return d_xp, d_w, None, None
+
+
+LOOPS = {"lstm": lstm_steps, "gru": gru_steps}  # autograd through every op: the reference the tests hold BY_HAND to
+BY_HAND = {"lstm": FusedLSTM.apply, "gru": FusedGRU.apply}
+RUNS = dict(BY_HAND)  # what KerasRecurrent calls; benchmarks/keras_cells.py swaps in the other implementations
 
 
 class KerasRecurrent(nn.Module):
@@ -120,10 +261,10 @@ class KerasRecurrent(nn.Module):
                 w_ih, w_hh, b = (getattr(self, f"{n}_l{layer}{sfx}") for n in ("weight_ih", "weight_hh", "bias_ih"))
                 xp = torch.addmm(b, x.reshape(-1, x.shape[-1]), w_ih.t()).view(x.shape[0], x.shape[1], -1)
                 if self.cell == "lstm":
-                    seq, h, c = _lstm(xp, w_hh, self.hard, reverse)
+                    seq, h, c = RUNS["lstm"](xp, w_hh, self.hard, reverse)
                     c_n.append(c)
                 else:
-                    seq, h = _gru(xp, w_hh, self.hard, self.reset_after, reverse)
+                    seq, h = RUNS["gru"](xp, w_hh, self.hard, self.reset_after, reverse)
                 outs.append(seq)
                 h_n.append(h)
             x = torch.cat(outs, -1) if len(outs) > 1 else outs[0]
