@@ -14,7 +14,7 @@ from imdb_sentiment.data.text_encoding import PAD_ID
 from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.models.keras_cells import ACTIVATIONS, KerasRecurrent
 from imdb_sentiment.models.keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
-from imdb_sentiment.models.nb_ngrams import ngram_sets, review_counts
+from imdb_sentiment.models.nb_ngrams import hashed_pairs, ngram_sets, review_counts
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "max", "mean", "max_mean")
@@ -46,7 +46,7 @@ class RecurrentClassifier(nn.Module):
     With ``packed`` the padding (on either side) is skipped by the recurrence as well: each
     direction runs over the review's own ids only, as with a Keras ``mask_zero`` embedding.
     ``pair_buckets`` adds word pairs to the input: step ``t`` reads the embedding of word ``t`` plus
-    that of the hashed pair (word ``t-1``, word ``t``) from a table of its own (``NgramBag``'s hash,
+    that of the hashed pair (word ``t-1``, word ``t``) from a table of its own (``hashed_pairs``, as the bags,
     zero-initialised so training starts from the word model; ``pair_min_count`` silences rare rows, see
     ``fit_prior``); ``sparse`` gives both tables sparse gradients (``optimizer=lazy_adam``).
     ``word_dropout`` zeroes whole steps' inputs in training (a word and its pair read as nothing,
@@ -94,7 +94,7 @@ class RecurrentClassifier(nn.Module):
             raise ConfigError("packed", packed, "the Keras 2 cells (reset_after=false, hard_sigmoid) run unpacked")
         self.embedding = _embedding(vocab_size, embed_dim)
         self.embedding.sparse = v.boolean("sparse", sparse)
-        self.pair_buckets = v.integer("pair_buckets", pair_buckets, minimum=0)
+        v.integer("pair_buckets", pair_buckets, minimum=0)
         self.pairs = nn.Embedding(pair_buckets, embed_dim, sparse=sparse) if pair_buckets else None
         self.pair_min_count = v.integer("pair_min_count", pair_min_count)
         if self.pairs is not None:
@@ -151,9 +151,8 @@ class RecurrentClassifier(nn.Module):
     def pair_embedding(self, ids: torch.Tensor) -> torch.Tensor:
         """``[batch, time, embed]``: at ``t`` the row of the pair (``ids[t-1]``, ``ids[t]``); zero at the
         first step and where either word is padding."""
-        a, b = ids[:, :-1].long(), ids[:, 1:].long()
-        bucket = (a * NgramBag.PRIME + b) % self.pair_buckets
-        keep = self.pair_keep[bucket] * ((a != PAD_ID) & (b != PAD_ID))
+        bucket = hashed_pairs(ids, self.pairs.num_embeddings)
+        keep = self.pair_keep[bucket] * ((ids[:, :-1] != PAD_ID) & (ids[:, 1:] != PAD_ID))
         return nn.functional.pad(self.pairs(bucket) * keep[..., None], (0, 0, 1, 0))
 
     @torch.no_grad()
@@ -164,12 +163,12 @@ class RecurrentClassifier(nn.Module):
         checkpoint."""
         if self.pairs is None or self.pair_min_count <= 1:
             return
-        rows = self.vocab_size + self.pair_buckets
+        buckets = self.pairs.num_embeddings
 
         def pairs(ids):
-            return ngram_sets(ids, self.vocab_size, 2, self.pair_buckets)  # NgramBag's hash, deduplicated
+            return ngram_sets(ids, self.vocab_size, 2, buckets)  # the pair hash, deduplicated
 
-        counts = review_counts(split, pairs, rows, self.pair_keep.device).sum(0)[self.vocab_size :]
+        counts = review_counts(split, pairs, self.vocab_size + buckets, self.pair_keep.device).sum(0)[self.vocab_size :]
         self.pair_keep.copy_((counts >= self.pair_min_count).to(self.pair_keep.dtype))
 
 
@@ -247,7 +246,6 @@ class NgramBag(nn.Module):
     """
 
     requires_fixed_length = False
-    PRIME = 1_000_003
 
     def __init__(
         self,
@@ -279,9 +277,9 @@ class NgramBag(nn.Module):
 
     def ngram_ids(self, ids: torch.Tensor) -> torch.Tensor:
         """``[batch, time]`` word ids -> ``[batch, 2 time - 1]``: the words, then their pairs; padding is 0."""
-        ids = ids.long()  # a * PRIME needs 64 bits
+        ids = ids.long()
         a, b = ids[:, :-1], ids[:, 1:]
-        pairs = self.vocab_size + (a * self.PRIME + b) % self.buckets if self.buckets else torch.zeros_like(a)
+        pairs = self.vocab_size + hashed_pairs(ids, self.buckets) if self.buckets else torch.zeros_like(a)
         pairs = pairs.masked_fill((a == PAD_ID) | (b == PAD_ID), PAD_ID)
         return torch.cat([ids, pairs], dim=1)
 

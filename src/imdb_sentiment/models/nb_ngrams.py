@@ -22,6 +22,14 @@ PRIME = 1_000_003
 _MASK40 = (1 << 40) - 1  # keeps a hash times PRIME plus an id inside 64 bits
 
 
+def hashed_pairs(ids: torch.Tensor, buckets: int) -> torch.Tensor:
+    """``[batch, time]`` word ids -> ``[batch, time - 1]``: the bucket of each neighbouring pair (``ids[t-1]``,
+    ``ids[t]``), the hash every pair table here shares (``ngram_sets``' order 2 too). Pairs that touch padding
+    get a bucket like any other; the caller leaves them out."""
+    ids = ids.long()  # a * PRIME needs 64 bits
+    return (ids[:, :-1] * PRIME + ids[:, 1:]) % buckets
+
+
 def ngram_sets(ids: torch.Tensor, vocab_size: int, n: int, buckets: int) -> torch.Tensor:
     """``[batch, time]`` word ids -> ``[batch, features]``: each review's distinct n-grams (orders 1..n).
 
