@@ -142,6 +142,18 @@ CATALOGUE = {
         "data.vocab_size=10000000000",
         "with its gradient and Adam state needs",
     ),
+    "n-gram rows beyond memory": (
+        "train",
+        ["model=nb_ngrams", "model.buckets=100000000000"],
+        "model.buckets=100000000000",
+        "n-gram rows with weights, Adam state and counts needs",
+    ),
+    "ensemble tables beyond memory": (
+        "train",
+        ["model=nb_bag_ensemble", "model.members.bag.buckets=100000000000"],
+        "model.members.bag.buckets=100000000000",
+        "the 2 members' tables",
+    ),
     "packed not a bool": ("train", ["model.packed=sometimes"], "model.packed=sometimes", "true or false"),
     "zero epochs": ("train", ["trainer.max_epochs=0"], "trainer.max_epochs=0", "positive integer"),
     "ddp on one device": ("train", ["trainer=ddp"], "trainer.strategy=ddp", "needs more than one process"),

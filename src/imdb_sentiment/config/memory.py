@@ -48,12 +48,39 @@ def check_memory(cfg: DictConfig, available: int | None = None) -> None:
                 f"padding {reviews:,} reviews to {d.maxlen:,} ids needs {gib(need)}, and this node has "
                 f"{gib(available)} available (IMDB's longest review has 2,470 words)",
             )
-    rows = d.vocab_size + (m.get("buckets") or 0) + (m.get("pair_buckets") or 0)  # bag, or recurrent word pairs
-    need = rows * (m.get("embed_dim") or 0) * FLOAT_BYTES * COPIES
+    key, value, need, what = table_need(d, m)
     if need > available:
-        raise ConfigError(
-            "data.vocab_size",
-            d.vocab_size,
-            f"an embedding of {rows:,} rows x {m.embed_dim} with its gradient and Adam state needs {gib(need)}, and "
-            f"this node has {gib(available)} available (IMDB's training reviews hold about 87,000 distinct words)",
-        )
+        hint = HINT if key == "data.vocab_size" else ""
+        raise ConfigError(key, value, f"{what} needs {gib(need)}, and this node has {gib(available)} available{hint}")
+
+
+HINT = " (IMDB's training reviews hold about 87,000 distinct words)"
+NB_FLOATS = COPIES + 3  # nb_ngrams: a weight with its gradient and Adam moments, a ratio, two counts at fit start
+
+
+def table_need(d: DictConfig, m: DictConfig, prefix: str = "model") -> tuple[str, object, int, str]:
+    """The model's tables with their gradient and optimizer state: the key that sizes them most, its value, the
+    bytes, and what they are (an ensemble's members together, named by its largest). Sizes that are not whole
+    numbers count 0 here: the model's constructor refuses them in its own words."""
+    if "members" in m:
+        parts = [table_need(d, member, f"{prefix}.members.{name}") for name, member in m.members.items()]
+        key, value, _, what = max(parts, key=lambda part: part[2])
+        total = sum(part[2] for part in parts)
+        return key, value, total, f"the {len(parts)} members' tables (the largest: {what})"
+    sizes = {"data.vocab_size": d.vocab_size}
+    for name in ("buckets", "pair_buckets"):  # bags' hashed pairs (nb_ngrams': a block an order), recurrent pairs
+        if name in m:
+            sizes[f"{prefix}.{name}"] = m[name] * (m.ngrams - 1 if "ngrams" in m and _whole(m.ngrams) else 1)
+    if not all(_whole(n) for n in sizes.values()):
+        return "data.vocab_size", d.vocab_size, 0, ""
+    key = max(sizes, key=sizes.get)  # what sizes the table most
+    value, rows = (d.vocab_size if key.startswith("data.") else m[key.rsplit(".", 1)[1]]), sum(sizes.values())
+    if "ngrams" in m:  # nb_ngrams: no embedding, one weight a row
+        return key, value, rows * NB_FLOATS * FLOAT_BYTES, f"{rows:,} n-gram rows with weights, Adam state and counts"
+    dim = m.get("embed_dim") if _whole(m.get("embed_dim")) else 0
+    what = f"an embedding of {rows:,} rows x {dim} with its gradient and Adam state"
+    return key, value, rows * dim * FLOAT_BYTES * COPIES, what
+
+
+def _whole(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
