@@ -154,6 +154,12 @@ CATALOGUE = {
         "model.members.bag.buckets=100000000000",
         "the 2 members' tables",
     ),
+    "ensemble member's key": (
+        "train",
+        ["model=nb_bag_ensemble", "model.members.bag.embed_dim=-3"],
+        "model.members.bag.embed_dim=-3",
+        "must be a positive integer",
+    ),
     "packed not a bool": ("train", ["model.packed=sometimes"], "model.packed=sometimes", "true or false"),
     "zero epochs": ("train", ["trainer.max_epochs=0"], "trainer.max_epochs=0", "positive integer"),
     "ddp on one device": ("train", ["trainer=ddp"], "trainer.strategy=ddp", "needs more than one process"),

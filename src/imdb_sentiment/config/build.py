@@ -17,9 +17,17 @@ def build(node: DictConfig, section: str, **kwargs):
     except InstantiationException as exc:
         cause = exc.__cause__
         if isinstance(cause, ConfigError):
-            raise cause.within(section) from None
+            raise cause.within(_inner_section(exc, section)) from None
         if isinstance(cause, UserError):
             raise cause from None
         if isinstance(cause, TypeError) and "argument" in str(cause):  # a key the class lacks or needs
             raise ConfigError(section, node.get("_target_"), f"{cause}; see configs/{section}/") from None
         raise
+
+
+def _inner_section(exc: InstantiationException, section: str) -> str:
+    """The config node whose constructor failed: ``section`` itself, or a node inside it such as an ensemble's
+    ``model.members.bag``, which Hydra names only in its message's last line (``full_key: ...``)."""
+    last = str(exc).rsplit("\n", 1)[-1]
+    key = last.removeprefix("full_key: ") if last.startswith("full_key: ") else ""
+    return key if key.startswith(f"{section}.") else section
