@@ -96,7 +96,7 @@ def test_with_sigmoid_they_equal_pytorchs_fused_layers_stacked_and_bidirectional
 )
 @pytest.mark.parametrize("reverse", [False, True])
 def test_the_backward_written_out_equals_autograd_through_the_loop(cell, hard, reset_after, reverse):
-    """The model runs BY_HAND (keras_cells.FusedGRU/FusedLSTM); autograd through the plain loop is the reference,
+    """The model runs BY_HAND (keras_cells.GRUByHand/LSTMByHand); autograd through the plain loop is the reference,
     in double precision, with gradients arriving at every output (sequence, last state, last cell)."""
     torch.manual_seed(0)
     gates = 3 if cell == "gru" else 4

@@ -11,15 +11,16 @@ activation, ``sigmoid`` or Keras 2's ``hard_sigmoid(x) = clip(0.2·x + 0.5, 0, 1
 
 Parameters are named and shaped as PyTorch's (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``_reverse``
 for the backward direction) with one bias, so counts equal Keras' and the Keras initialisation applies alike.
-The GRU's gate blocks are in Keras' order z, r, h. The model runs ``FusedGRU``/``FusedLSTM``: the time loop with its
-backward written out, which ``benchmarks/keras_cells.py`` times against autograd through the loop (eager,
-TorchScript, ``torch.compile``) and PyTorch's fused layers.
+The GRU's gate blocks are in Keras' order z, r, h. The model runs ``GRUByHand``/``LSTMByHand``: the time loop
+with its backward written out, which ``benchmarks/keras_cells.py`` times against autograd through the loop
+(eager, TorchScript, ``torch.compile``) and PyTorch's fused layers.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 ACTIVATIONS = ("sigmoid", "hard_sigmoid")
 
@@ -82,7 +83,7 @@ def gate_slope(y: torch.Tensor, hard: bool) -> torch.Tensor:
     return 0.2 * ((y > 0) & (y < 1)).to(y.dtype) if hard else y * (1 - y)
 
 
-class FusedGRU(torch.autograd.Function):
+class GRUByHand(torch.autograd.Function):
     """``gru_steps`` with its backward written out (backpropagation through time by the equations): the forward
     keeps each step's gates, the backward walks the steps in reverse with two small products a step and forms the
     recurrent kernel's gradient in one product at the end, where autograd replays every op of every step."""
@@ -117,6 +118,7 @@ class FusedGRU(torch.autograd.Function):
         return seq, h
 
     @staticmethod
+    @once_differentiable  # a gradient of the gradient is not written out
     def backward(ctx, d_seq, d_last):
         w_hh, seq, zs, rs, cands, mixed, hprod = ctx.saved_tensors
         hard, reset_after, reverse = ctx.flags
@@ -155,8 +157,8 @@ class FusedGRU(torch.autograd.Function):
         return d_xp, torch.cat([d_zr, d_h]), None, None, None
 
 
-class FusedLSTM(torch.autograd.Function):
-    """``lstm_steps`` with its backward written out, as ``FusedGRU``."""
+class LSTMByHand(torch.autograd.Function):
+    """``lstm_steps`` with its backward written out, as ``GRUByHand``."""
 
     @staticmethod
     def forward(ctx, xp, w_hh, hard: bool, reverse: bool):
@@ -179,6 +181,7 @@ class FusedLSTM(torch.autograd.Function):
         return seq, h, c
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, d_seq, d_last, d_cell):
         w_hh, seq, gates, cells = ctx.saved_tensors
         hard, reverse = ctx.flags
@@ -216,7 +219,7 @@ class FusedLSTM(torch.autograd.Function):
 
 
 LOOPS = {"lstm": lstm_steps, "gru": gru_steps}  # autograd through every op: the reference the tests hold BY_HAND to
-BY_HAND = {"lstm": FusedLSTM.apply, "gru": FusedGRU.apply}
+BY_HAND = {"lstm": LSTMByHand.apply, "gru": GRUByHand.apply}
 RUNS = dict(BY_HAND)  # what KerasRecurrent calls; benchmarks/keras_cells.py swaps in the other implementations
 
 
