@@ -14,7 +14,7 @@ from imdb_sentiment.data.text_encoding import PAD_ID
 from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.models.keras_cells import ACTIVATIONS, KerasRecurrent
 from imdb_sentiment.models.keras_compat import SpatialDropout1D, drop_recurrent_bias, keras_init_
-from imdb_sentiment.models.nb_ngrams import hashed_pairs, hashed_triples, ngram_sets, review_counts
+from imdb_sentiment.models.nb_ngrams import hashed_pairs, ngram_sets, review_counts
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "max", "mean", "max_mean")
@@ -75,7 +75,6 @@ class RecurrentClassifier(nn.Module):
         pair_min_count: int,
         sparse: bool,
         word_dropout: float,
-        triple_buckets: int,
     ):
         super().__init__()
         v.choice("cell", cell, CELLS)
@@ -98,8 +97,6 @@ class RecurrentClassifier(nn.Module):
         v.integer("pair_buckets", pair_buckets, minimum=0)
         self.pairs = nn.Embedding(pair_buckets, embed_dim, sparse=sparse) if pair_buckets else None
         self.pair_min_count = v.integer("pair_min_count", pair_min_count)
-        v.integer("triple_buckets", triple_buckets, minimum=0)
-        self.triples = nn.Embedding(triple_buckets, embed_dim, sparse=sparse) if triple_buckets else None
         if self.pairs is not None:
             self.vocab_size = vocab_size
             self.register_buffer("pair_keep", torch.ones(pair_buckets))  # 0: a row too rare to read (fit_prior)
@@ -120,9 +117,8 @@ class RecurrentClassifier(nn.Module):
         self.head = dense_head(features, dense, dropout)
         if v.boolean("keras_init", keras_init):
             keras_init_(self)
-        for table in (self.pairs, self.triples):
-            if table is not None:
-                nn.init.zeros_(table.weight)
+        if self.pairs is not None:
+            nn.init.zeros_(self.pairs.weight)
         if cell == "gru" and reset_after:
             self.keras_note = (
                 "GRU has Keras GRU(reset_after=False)'s parameter count but PyTorch's equation "
@@ -135,8 +131,6 @@ class RecurrentClassifier(nn.Module):
         x = self.embedding(ids)
         if self.pairs is not None:
             x = x + self.pair_embedding(ids)
-        if self.triples is not None:
-            x = x + self.triple_embedding(ids)
         x = self.spatial_dropout(self.word_dropout(x))
         if self.packed:
             x = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
@@ -160,13 +154,6 @@ class RecurrentClassifier(nn.Module):
         bucket = hashed_pairs(ids, self.pairs.num_embeddings)
         keep = self.pair_keep[bucket] * ((ids[:, :-1] != PAD_ID) & (ids[:, 1:] != PAD_ID))
         return nn.functional.pad(self.pairs(bucket) * keep[..., None], (0, 0, 1, 0))
-
-    def triple_embedding(self, ids: torch.Tensor) -> torch.Tensor:
-        """``[batch, time, embed]``: at ``t`` the row of the hashed triple (``ids[t-2]``, ``ids[t-1]``, ``ids[t]``);
-        zero at the first two steps and where any of the three is padding."""
-        bucket = hashed_triples(ids, self.triples.num_embeddings)
-        keep = (ids[:, :-2] != PAD_ID) & (ids[:, 1:-1] != PAD_ID) & (ids[:, 2:] != PAD_ID)
-        return nn.functional.pad(self.triples(bucket) * keep[..., None], (0, 0, 2, 0))
 
     @torch.no_grad()
     def fit_prior(self, split) -> None:

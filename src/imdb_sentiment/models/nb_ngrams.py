@@ -30,13 +30,6 @@ def hashed_pairs(ids: torch.Tensor, buckets: int) -> torch.Tensor:
     return (ids[:, :-1] * PRIME + ids[:, 1:]) % buckets
 
 
-def hashed_triples(ids: torch.Tensor, buckets: int) -> torch.Tensor:
-    """``[batch, time]`` word ids -> ``[batch, time - 2]``: the bucket of each run of three words, ``ngram_sets``'
-    order-3 hash (ids below 2^40)."""
-    ids = ids.long()
-    return ((ids[:, :-2] * PRIME + ids[:, 1:-1]) * PRIME + ids[:, 2:]) % buckets
-
-
 def ngram_sets(ids: torch.Tensor, vocab_size: int, n: int, buckets: int) -> torch.Tensor:
     """``[batch, time]`` word ids -> ``[batch, features]``: each review's distinct n-grams (orders 1..n).
 
