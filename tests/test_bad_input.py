@@ -154,6 +154,18 @@ CATALOGUE = {
         "model.members.bag.buckets=100000000000",
         "the 2 members' tables",
     ),
+    "table size not a number": (
+        "train",
+        ["model.pair_buckets=null"],
+        "model.pair_buckets=None",
+        "must be a non-negative integer",
+    ),
+    "ensemble member not a model": (
+        "train",
+        ["model=nb_bag_ensemble", "model.members.bag=3"],
+        "model.members.bag=3",
+        "must be a model config",
+    ),
     "ensemble member's key": (
         "train",
         ["model=nb_bag_ensemble", "model.members.bag.embed_dim=-3"],

@@ -5,6 +5,7 @@ is read), against the memory this process may use."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -62,15 +63,21 @@ def table_need(d: DictConfig, m: DictConfig, prefix: str = "model") -> tuple[str
     """The model's tables with their gradient and optimizer state: the key that sizes them most, its value, the
     bytes, and what they are (an ensemble's members together, named by its largest). Sizes that are not whole
     numbers count 0 here: the model's constructor refuses them in its own words."""
-    if "members" in m:
-        parts = [table_need(d, member, f"{prefix}.members.{name}") for name, member in m.members.items()]
+    if "members" in m:  # an ensemble; members that are not configs are the Ensemble's to refuse
+        members = m.members.items() if isinstance(m.members, Mapping) else []
+        parts = [table_need(d, c, f"{prefix}.members.{name}") for name, c in members if isinstance(c, Mapping)]
+        if not parts:
+            return "model.members", m.members, 0, ""
         key, value, _, what = max(parts, key=lambda part: part[2])
         total = sum(part[2] for part in parts)
         return key, value, total, f"the {len(parts)} members' tables (the largest: {what})"
     sizes = {"data.vocab_size": d.vocab_size}
     for name in ("buckets", "pair_buckets"):  # bags' hashed pairs (nb_ngrams': a block an order), recurrent pairs
         if name in m:
-            sizes[f"{prefix}.{name}"] = m[name] * (m.ngrams - 1 if "ngrams" in m and _whole(m.ngrams) else 1)
+            n = m[name]
+            sizes[f"{prefix}.{name}"] = (
+                n * (m.ngrams - 1 if "ngrams" in m and _whole(m.ngrams) else 1) if _whole(n) else n
+            )
     if not all(_whole(n) for n in sizes.values()):
         return "data.vocab_size", d.vocab_size, 0, ""
     key = max(sizes, key=sizes.get)  # what sizes the table most

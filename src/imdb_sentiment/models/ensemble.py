@@ -24,6 +24,8 @@ class Ensemble(nn.Module):
         if not isinstance(members, Mapping) or len(members) < 2:
             raise ConfigError("members", members, "must name at least two models (name: model config)")
         for name, member in members.items():
+            if not isinstance(member, nn.Module):
+                raise ConfigError(f"members.{name}", member, "must be a model config (a model group entry)")
             if getattr(member, "requires_fixed_length", False):
                 raise ConfigError(f"members.{name}", type(member).__name__, "needs fixed-length batches: not a member")
         self.members = nn.ModuleDict(dict(members))
