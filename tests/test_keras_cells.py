@@ -113,6 +113,25 @@ def test_the_backward_written_out_equals_autograd_through_the_loop(cell, hard, r
     torch.testing.assert_close(grads(ours), grads(reference))
 
 
+@pytest.mark.parametrize("cell,reset_after", [("gru", False), ("lstm", True)])
+def test_the_backward_written_out_runs_under_bf16_autocast(cell, reset_after):
+    """trainer.precision=bf16-mixed: the loop runs in the autocast dtype, the kernel's gradient comes back in fp32
+    and near the fp32 one (bf16 keeps about 3 significant digits)."""
+    torch.manual_seed(0)
+    net = KerasRecurrent(cell, 5, 4, 2, True, reset_after=reset_after, recurrent_activation="hard_sigmoid")
+    x = torch.randn(3, 7, 5)
+    net(x)[0].sum().backward()
+    fp32 = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = net(x)[0]
+    assert out.dtype == torch.bfloat16
+    out.float().sum().backward()
+    for p, ref in zip(net.parameters(), fp32):
+        assert p.grad.dtype == torch.float32
+        torch.testing.assert_close(p.grad, ref, atol=0.05 * ref.abs().max().item(), rtol=0.05)
+
+
 def test_with_sigmoid_their_gradients_equal_pytorchs_fused_layers():
     torch.manual_seed(0)
     x = torch.randn(3, 7, 5)

@@ -90,6 +90,7 @@ class GRUByHand(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xp, w_hh, hard: bool, reset_after: bool, reverse: bool):
+        ctx.w_dtype, w_hh = w_hh.dtype, w_hh.to(xp.dtype)  # under autocast xp is bf16/fp16: one dtype throughout
         batch, steps, _ = xp.shape
         hidden = w_hh.shape[1]
         u_zr, u_h = w_hh[: 2 * hidden].t(), w_hh[2 * hidden :].t()
@@ -154,7 +155,7 @@ class GRUByHand(torch.autograd.Function):
         d_zr = flat[:, : 2 * hidden].t().mm(prev.reshape(-1, hidden))
         left = flat[:, 2 * hidden :] * (rs.reshape(-1, hidden) if reset_after else 1.0)
         d_h = left.t().mm(mixed.reshape(-1, hidden))
-        return d_xp, torch.cat([d_zr, d_h]), None, None, None
+        return d_xp, torch.cat([d_zr, d_h]).to(ctx.w_dtype), None, None, None
 
 
 class LSTMByHand(torch.autograd.Function):
@@ -162,6 +163,7 @@ class LSTMByHand(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xp, w_hh, hard: bool, reverse: bool):
+        ctx.w_dtype, w_hh = w_hh.dtype, w_hh.to(xp.dtype)
         batch, steps, _ = xp.shape
         hidden = w_hh.shape[1]
         seq = xp.new_empty(batch, steps, hidden)
@@ -215,7 +217,7 @@ class LSTMByHand(torch.autograd.Function):
             dc = dc * f
             dh = d_a[k].mm(w_hh)
         d_w = d_a.reshape(-1, 4 * hidden).t().mm(prev.reshape(-1, hidden))
-        return d_xp, d_w, None, None
+        return d_xp, d_w.to(ctx.w_dtype), None, None
 
 
 LOOPS = {"lstm": lstm_steps, "gru": gru_steps}  # autograd through every op: the reference the tests hold BY_HAND to
