@@ -83,6 +83,19 @@ def gate_slope(y: torch.Tensor, hard: bool) -> torch.Tensor:
     return 0.2 * ((y > 0) & (y < 1)).to(y.dtype) if hard else y * (1 - y)
 
 
+def _states_read(seq: torch.Tensor, reverse: bool) -> torch.Tensor:
+    """``[steps, batch, hidden]`` in step order: the state each step read (zeros for the first), from the
+    direction's outputs ``seq`` ``[batch, time, hidden]``."""
+    states = (seq.flip(1) if reverse else seq).transpose(0, 1)
+    return torch.cat([torch.zeros_like(states[:1]), states[:-1]])
+
+
+def _batch_first(per_step: torch.Tensor, reverse: bool) -> torch.Tensor:
+    """``[steps, batch, n]`` in step order -> ``[batch, time, n]`` in time order."""
+    out = per_step.transpose(0, 1)
+    return out.flip(1) if reverse else out
+
+
 class GRUByHand(torch.autograd.Function):
     """``gru_steps`` with its backward written out (backpropagation through time by the equations): the forward
     keeps each step's gates, the backward walks the steps in reverse with two small products a step and forms the
@@ -96,7 +109,6 @@ class GRUByHand(torch.autograd.Function):
         u_zr, u_h = w_hh[: 2 * hidden].t(), w_hh[2 * hidden :].t()
         seq = xp.new_empty(batch, steps, hidden)
         zs, rs, cands = (xp.new_empty(steps, batch, hidden) for _ in range(3))
-        mixed = xp.new_empty(steps, batch, hidden)  # what U_h multiplies: r·h (Keras 2) or h (reset_after)
         hprod = xp.new_empty(steps, batch, hidden) if reset_after else None  # h·U_h, for dr
         h = xp.new_zeros(batch, hidden)
         order = range(steps - 1, -1, -1) if reverse else range(steps)
@@ -105,38 +117,31 @@ class GRUByHand(torch.autograd.Function):
             h_z, h_r = h.mm(u_zr).chunk(2, 1)
             z, r = gate(x_z + h_z, hard), gate(x_r + h_r, hard)
             if reset_after:
-                q = h.mm(u_h)
-                hprod[k], mixed[k] = q, h
-                cand = torch.tanh(x_h + r * q)
+                hprod[k] = h.mm(u_h)
+                cand = torch.tanh(x_h + r * hprod[k])
             else:
-                mixed[k] = r * h
-                cand = torch.tanh(x_h + mixed[k].mm(u_h))
+                cand = torch.tanh(x_h + (r * h).mm(u_h))
             zs[k], rs[k], cands[k] = z, r, cand
             h = z * h + (1.0 - z) * cand
             seq[:, t] = h
-        ctx.save_for_backward(w_hh, seq, zs, rs, cands, mixed, hprod)
+        ctx.save_for_backward(w_hh, seq, zs, rs, cands, hprod)
         ctx.flags = hard, reset_after, reverse
         return seq, h
 
     @staticmethod
     @once_differentiable  # a gradient of the gradient is not written out
     def backward(ctx, d_seq, d_last):
-        w_hh, seq, zs, rs, cands, mixed, hprod = ctx.saved_tensors
+        w_hh, seq, zs, rs, cands, hprod = ctx.saved_tensors
         hard, reset_after, reverse = ctx.flags
         batch, steps, hidden = seq.shape
         u_zr, u_h = w_hh[: 2 * hidden], w_hh[2 * hidden :]  # backward products use the untransposed blocks
-        d_xp = seq.new_empty(batch, steps, 3 * hidden)
         d_a = seq.new_empty(steps, batch, 3 * hidden)  # each step's gradient at the pre-activations z, r, h
-        prev = seq.new_empty(steps, batch, hidden)  # the state each step read
-        order = list(range(steps - 1, -1, -1) if reverse else range(steps))
+        prev = _states_read(seq, reverse)
         dh = d_last.clone() if d_last is not None else seq.new_zeros(batch, hidden)
         for k in range(steps - 1, -1, -1):
-            t = order[k]
             if d_seq is not None:
-                dh = dh + d_seq[:, t]
-            h_prev = seq[:, order[k - 1]] if k else seq.new_zeros(batch, hidden)
-            prev[k] = h_prev
-            z, r, cand = zs[k], rs[k], cands[k]
+                dh = dh + d_seq[:, steps - 1 - k if reverse else k]
+            h_prev, z, r, cand = prev[k], zs[k], rs[k], cands[k]
             da_h = dh * (1.0 - z) * (1.0 - cand * cand)
             da_z = dh * (h_prev - cand) * gate_slope(z, hard)
             dh = dh * z
@@ -150,12 +155,12 @@ class GRUByHand(torch.autograd.Function):
             da_r = dr * gate_slope(r, hard)
             dh = dh + torch.cat([da_z, da_r], 1).mm(u_zr)
             d_a[k] = torch.cat([da_z, da_r, da_h], 1)
-            d_xp[:, t] = d_a[k]
-        flat = d_a.reshape(steps * batch, 3 * hidden)
-        d_zr = flat[:, : 2 * hidden].t().mm(prev.reshape(-1, hidden))
-        left = flat[:, 2 * hidden :] * (rs.reshape(-1, hidden) if reset_after else 1.0)
-        d_h = left.t().mm(mixed.reshape(-1, hidden))
-        return d_xp, torch.cat([d_zr, d_h]).to(ctx.w_dtype), None, None, None
+        flat, prev = d_a.reshape(steps * batch, 3 * hidden), prev.reshape(-1, hidden)
+        d_zr = flat[:, : 2 * hidden].t().mm(prev)
+        # U_h multiplied r·h (Keras 2), or h with r applied after (reset_after): r goes with whichever side held it
+        r = rs.reshape(-1, hidden)
+        d_h = (flat[:, 2 * hidden :] * r).t().mm(prev) if reset_after else flat[:, 2 * hidden :].t().mm(r * prev)
+        return _batch_first(d_a, reverse), torch.cat([d_zr, d_h]).to(ctx.w_dtype), None, None, None
 
 
 class LSTMByHand(torch.autograd.Function):
@@ -188,19 +193,13 @@ class LSTMByHand(torch.autograd.Function):
         w_hh, seq, gates, cells = ctx.saved_tensors
         hard, reverse = ctx.flags
         batch, steps, hidden = seq.shape
-        d_xp = seq.new_empty(batch, steps, 4 * hidden)
         d_a = seq.new_empty(steps, batch, 4 * hidden)
-        prev = seq.new_empty(steps, batch, hidden)
-        order = list(range(steps - 1, -1, -1) if reverse else range(steps))
         dh = d_last.clone() if d_last is not None else seq.new_zeros(batch, hidden)
         dc = d_cell.clone() if d_cell is not None else seq.new_zeros(batch, hidden)
-        zeros = seq.new_zeros(batch, hidden)
         for k in range(steps - 1, -1, -1):
-            t = order[k]
             if d_seq is not None:
-                dh = dh + d_seq[:, t]
-            prev[k] = seq[:, order[k - 1]] if k else zeros
-            c_prev = cells[k - 1] if k else zeros
+                dh = dh + d_seq[:, steps - 1 - k if reverse else k]
+            c_prev = cells[k - 1] if k else torch.zeros_like(dc)
             i, f, cand, o = gates[k].chunk(4, 1)
             tc = torch.tanh(cells[k])
             dc = dc + dh * o * (1.0 - tc * tc)
@@ -213,11 +212,10 @@ class LSTMByHand(torch.autograd.Function):
                 ],
                 1,
             )
-            d_xp[:, t] = d_a[k]
             dc = dc * f
             dh = d_a[k].mm(w_hh)
-        d_w = d_a.reshape(-1, 4 * hidden).t().mm(prev.reshape(-1, hidden))
-        return d_xp, d_w.to(ctx.w_dtype), None, None
+        d_w = d_a.reshape(-1, 4 * hidden).t().mm(_states_read(seq, reverse).reshape(-1, hidden))
+        return _batch_first(d_a, reverse), d_w.to(ctx.w_dtype), None, None
 
 
 LOOPS = {"lstm": lstm_steps, "gru": gru_steps}  # autograd through every op: the reference the tests hold BY_HAND to
