@@ -87,11 +87,13 @@ def _where() -> str:
 
 
 def check_callbacks(callbacks: DictConfig | None) -> None:
-    """Early stopping and checkpoint callbacks: values in range, monitors the module logs."""
+    """Early stopping, checkpoint and weight-average callbacks: values in range, monitors the module logs."""
     for name, cb in (callbacks or {}).items():
+        where = f"callbacks.{name}"
+        if cb is not None and "decay" in cb:  # WeightEMA's
+            v.fraction(f"{where}.decay", cb.decay)
         if cb is None or not str(cb.get("_target_", "")).startswith("lightning.pytorch.callbacks."):
             continue
-        where = f"callbacks.{name}"
         if "monitor" in cb and cb.monitor is not None:
             v.choice(f"{where}.monitor", cb.monitor, MONITORABLE)
         if "mode" in cb:

@@ -6,9 +6,11 @@ import time
 from pathlib import Path
 
 import torch
-from lightning.pytorch.callbacks import Callback, ModelSummary
+from lightning.pytorch.callbacks import Callback, ModelSummary, WeightAveraging
 from lightning.pytorch.utilities import rank_zero_info
+from torch.optim.swa_utils import get_ema_multi_avg_fn
 
+from imdb_sentiment import values as v
 from imdb_sentiment.files import write_json_atomic
 from imdb_sentiment.models import count_parameters
 
@@ -23,6 +25,17 @@ class ExactModelSummary(ModelSummary):
         note = getattr(pl_module.net, "keras_note", None)
         if note:
             rank_zero_info(f"Keras parity: {note}")
+
+
+class WeightEMA(WeightAveraging):
+    """Validate, checkpoint and test an exponential moving average of the weights (``decay`` per optimizer step)
+    while the optimizer keeps stepping the raw weights. A model that fits its training reviews within two epochs
+    (best_pair_bigru) is then judged on an average of the last few hundred steps, not on wherever its last step
+    landed. Lightning's ``WeightAveraging`` does the bookkeeping: a checkpoint's ``state_dict`` is the average
+    (what eval.py and predict.py read), and a resumable one carries the raw weights and the average's state too."""
+
+    def __init__(self, decay: float):
+        super().__init__(multi_avg_fn=get_ema_multi_avg_fn(v.fraction("decay", decay)))
 
 
 class EpochHistory(Callback):

@@ -1,0 +1,65 @@
+"""callbacks.weight_ema: what is validated, checkpointed, tested and read back is the moving average of the
+weights over optimizer steps, while training steps the raw weights."""
+
+import pytest
+import torch
+from lightning.pytorch.callbacks import Callback
+
+from conftest import finished_checkpoint
+from imdb_sentiment.inference.evaluation import evaluate
+from imdb_sentiment.run.training import train
+
+DECAY = 0.5  # far from 1, so that an average that skipped or doubled a step would show
+EMA = [
+    "+callbacks.weight_ema._target_=imdb_sentiment.run.callbacks.WeightEMA",
+    f"+callbacks.weight_ema.decay={DECAY}",
+]
+SMALL = ["model=gru", "data.vocab_size=100", "data.maxlen=30", "callbacks.progress_bar.refresh_rate=0"]
+
+
+class RecordSteps(Callback):
+    """The raw weights after every optimizer step (class-level: Hydra builds the instance)."""
+
+    steps: list[dict] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        RecordSteps.steps.append({k: t.detach().clone() for k, t in pl_module.state_dict().items()})
+
+
+def test_checkpoints_hold_the_average_of_every_steps_weights(make_cfg, tmp_path):
+    RecordSteps.steps = []
+    summary = train(
+        make_cfg(
+            *SMALL,
+            *EMA,
+            f"+callbacks.record._target_={__name__}.RecordSteps",
+            "trainer.max_epochs=2",
+            "keep_resumable=true",
+        )
+    )
+    steps = RecordSteps.steps
+    assert len(steps) == 2 * 6  # 192 training reviews in batches of 32, two epochs
+    expected = dict(steps[0])  # the first update copies, each later one moves a (1 - decay) share of the way
+    for raw in steps[1:]:
+        expected = {k: DECAY * expected[k] + (1 - DECAY) * raw[k] for k in raw}
+
+    last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert set(last["state_dict"]) == set(expected)
+    for k, t in last["state_dict"].items():
+        torch.testing.assert_close(t, expected[k], msg=k)
+    for k, t in last["current_model_state"].items():  # the raw weights, for a resume to go on stepping
+        torch.testing.assert_close(t, steps[-1][k], msg=k)
+    moved = "net.rnn.weight_ih_l0"
+    assert not torch.allclose(steps[-1][moved], expected[moved])  # the two differ: the test tells them apart
+
+    # What was tested is the average of the best epoch, and eval.py reads the same weights back.
+    best = next(p for p in (tmp_path / "run" / "checkpoints").glob("epoch*.ckpt"))
+    result = evaluate(str(best), "test")
+    assert result["acc"] == pytest.approx(summary["test_acc"], abs=1e-6)
+
+
+def test_a_finished_run_keeps_only_the_average(make_cfg, tmp_path):
+    train(make_cfg(*SMALL, *EMA, "trainer.max_epochs=1"))
+    kept = torch.load(finished_checkpoint(tmp_path / "run"), map_location="cpu", weights_only=False)
+    assert "current_model_state" not in kept and "averaging_state" not in kept  # slimmed: weights once on disk
+    assert "state_dict" in kept
