@@ -123,6 +123,12 @@ CATALOGUE = {
         "callbacks.early_stopping.min_delta=-0.1",
         "number >= 0",
     ),
+    "weight average decay of 1": (
+        "train",
+        ["experiment=best_pair_bigru", "callbacks.weight_ema.decay=1"],
+        "callbacks.weight_ema.decay=1",
+        "fraction strictly between 0 and 1",
+    ),
     "monitor not logged": (
         "train",
         ["callbacks.model_checkpoint.monitor=val/accuracy"],
