@@ -44,12 +44,23 @@ def test_preset_runs_fast_dev_run(experiment, make_cfg, tmp_path):
 @pytest.mark.parametrize(
     "experiment,expected",
     [
-        ("keras_bilstm", dict(model="bilstm", batch_size=32, epochs=2, val="test", optimizer="Adam", vocab=20000)),
-        ("practicum_gru", dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="RMSprop", vocab=8000)),
-        ("practicum_rnn", dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="RMSprop", vocab=8000)),
+        (
+            "keras_bilstm",
+            dict(model="bilstm", batch_size=32, epochs=2, val="test", optimizer="Adam", vocab=20000, maxlen=200),
+        ),
+        (
+            "practicum_gru",
+            dict(model="gru", batch_size=128, epochs=4, val=0.2, optimizer="RMSprop", vocab=8000, maxlen=500),
+        ),
+        (
+            "practicum_rnn",
+            dict(model="rnn", batch_size=128, epochs=10, val=0.2, optimizer="RMSprop", vocab=8000, maxlen=500),
+        ),
         (
             "subword_bilstm",
-            dict(model="subword_bilstm", batch_size=64, epochs=10, val="test", optimizer="Adam", vocab=8185),
+            dict(
+                model="subword_bilstm", batch_size=64, epochs=10, val="test", optimizer="Adam", vocab=8185, maxlen=None
+            ),
         ),
     ],
 )
@@ -62,6 +73,7 @@ def test_preset_values(experiment, expected, make_cfg):
         cfg.data.val_split,
         get_class(cfg.optimizer._target_).__name__,
         cfg.data.vocab_size,
+        cfg.data.maxlen,
     ) == tuple(expected.values())
 
 
