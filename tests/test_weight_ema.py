@@ -6,6 +6,8 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 from conftest import finished_checkpoint
+from imdb_sentiment.config.memory import check_memory, table_need
+from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.inference.evaluation import evaluate
 from imdb_sentiment.run.training import train
 
@@ -63,3 +65,14 @@ def test_a_finished_run_keeps_only_the_average(make_cfg, tmp_path):
     kept = torch.load(finished_checkpoint(tmp_path / "run"), map_location="cpu", weights_only=False)
     assert "current_model_state" not in kept and "averaging_state" not in kept  # slimmed: weights once on disk
     assert "state_dict" in kept
+
+
+def test_the_memory_check_counts_the_averages_copy_of_the_weights(make_cfg):
+    cfg = make_cfg("experiment=best_pair_bigru")
+    _, _, plain, _ = table_need(cfg.data, cfg.model)
+    _, _, averaged, what = table_need(cfg.data, cfg.model, extra=1)
+    assert averaged == plain * 5 // 4 and "moving average" in what  # weights, gradient, 2 Adam moments, average
+    between = (plain + averaged) // 2
+    check_memory(make_cfg("experiment=best_pair_bigru", "~callbacks.weight_ema"), available=between)
+    with pytest.raises(ConfigError, match="moving average of the weights"):
+        check_memory(cfg, available=between)

@@ -49,7 +49,8 @@ def check_memory(cfg: DictConfig, available: int | None = None) -> None:
                 f"padding {reviews:,} reviews to {d.maxlen:,} ids needs {gib(need)}, and this node has "
                 f"{gib(available)} available (IMDB's longest review has 2,470 words)",
             )
-    key, value, need, what = table_need(d, m)
+    averaged = any(c is not None and "decay" in c for c in (cfg.get("callbacks") or {}).values())  # WeightEMA
+    key, value, need, what = table_need(d, m, extra=int(averaged))
     if need > available:
         hint = HINT if key == "data.vocab_size" else ""
         raise ConfigError(key, value, f"{what} needs {gib(need)}, and this node has {gib(available)} available{hint}")
@@ -59,13 +60,14 @@ HINT = " (IMDB's training reviews hold about 87,000 distinct words)"
 NB_FLOATS = COPIES + 3  # nb_ngrams: a weight with its gradient and Adam moments, a ratio, two counts at fit start
 
 
-def table_need(d: DictConfig, m: DictConfig, prefix: str = "model") -> tuple[str, object, int, str]:
-    """The model's tables with their gradient and optimizer state: the key that sizes them most, its value, the
-    bytes, and what they are (an ensemble's members together, named by its largest). Sizes that are not whole
-    numbers count 0 here: the model's constructor refuses them in its own words."""
+def table_need(d: DictConfig, m: DictConfig, prefix: str = "model", extra: int = 0) -> tuple[str, object, int, str]:
+    """The model's tables with their gradient and optimizer state (and ``extra`` more copies of the weights: a
+    moving average's): the key that sizes them most, its value, the bytes, and what they are (an ensemble's
+    members together, named by its largest). Sizes that are not whole numbers count 0 here: the model's
+    constructor refuses them in its own words."""
     if "members" in m:  # an ensemble; members that are not configs are the Ensemble's to refuse
         members = m.members.items() if isinstance(m.members, Mapping) else []
-        parts = [table_need(d, c, f"{prefix}.members.{name}") for name, c in members if isinstance(c, Mapping)]
+        parts = [table_need(d, c, f"{prefix}.members.{name}", extra) for name, c in members if isinstance(c, Mapping)]
         if not parts:
             return "model.members", m.members, 0, ""
         key, value, _, what = max(parts, key=lambda part: part[2])
@@ -82,11 +84,13 @@ def table_need(d: DictConfig, m: DictConfig, prefix: str = "model") -> tuple[str
         return "data.vocab_size", d.vocab_size, 0, ""
     key = max(sizes, key=sizes.get)  # what sizes the table most
     value, rows = (d.vocab_size if key.startswith("data.") else m[key.rsplit(".", 1)[1]]), sum(sizes.values())
+    averaged = " (and a moving average of the weights)" if extra else ""
     if "ngrams" in m:  # nb_ngrams: no embedding, one weight a row
-        return key, value, rows * NB_FLOATS * FLOAT_BYTES, f"{rows:,} n-gram rows with weights, Adam state and counts"
+        what = f"{rows:,} n-gram rows with weights, Adam state and counts{averaged}"
+        return key, value, rows * (NB_FLOATS + extra) * FLOAT_BYTES, what
     dim = m.get("embed_dim") if _whole(m.get("embed_dim")) else 0
-    what = f"an embedding of {rows:,} rows x {dim} with its gradient and Adam state"
-    return key, value, rows * dim * FLOAT_BYTES * COPIES, what
+    what = f"an embedding of {rows:,} rows x {dim} with its gradient and Adam state{averaged}"
+    return key, value, rows * dim * FLOAT_BYTES * (COPIES + extra), what
 
 
 def _whole(x) -> bool:
