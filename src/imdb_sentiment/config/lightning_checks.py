@@ -86,12 +86,17 @@ def _where() -> str:
     return text
 
 
+def weight_averages(callbacks: DictConfig | None) -> dict:
+    """The callbacks that keep a moving average of the weights (WeightEMA's configs, named by their ``decay``)."""
+    return {name: cb for name, cb in (callbacks or {}).items() if cb is not None and "decay" in cb}
+
+
 def check_callbacks(callbacks: DictConfig | None) -> None:
     """Early stopping, checkpoint and weight-average callbacks: values in range, monitors the module logs."""
+    for name, cb in weight_averages(callbacks).items():
+        v.fraction(f"callbacks.{name}.decay", cb.decay)
     for name, cb in (callbacks or {}).items():
         where = f"callbacks.{name}"
-        if cb is not None and "decay" in cb:  # WeightEMA's
-            v.fraction(f"{where}.decay", cb.decay)
         if cb is None or not str(cb.get("_target_", "")).startswith("lightning.pytorch.callbacks."):
             continue
         if "monitor" in cb and cb.monitor is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from imdb_sentiment.config.lightning_checks import weight_averages
 from imdb_sentiment.errors import ConfigError
 
 IMDB_REVIEWS = 50_000  # labeled reviews, train and test; a subset (data.train_size, test_size) takes fewer
@@ -49,8 +50,7 @@ def check_memory(cfg: DictConfig, available: int | None = None) -> None:
                 f"padding {reviews:,} reviews to {d.maxlen:,} ids needs {gib(need)}, and this node has "
                 f"{gib(available)} available (IMDB's longest review has 2,470 words)",
             )
-    averaged = any(c is not None and "decay" in c for c in (cfg.get("callbacks") or {}).values())  # WeightEMA
-    key, value, need, what = table_need(d, m, extra=int(averaged))
+    key, value, need, what = table_need(d, m, extra=len(weight_averages(cfg.get("callbacks"))))
     if need > available:
         hint = HINT if key == "data.vocab_size" else ""
         raise ConfigError(key, value, f"{what} needs {gib(need)}, and this node has {gib(available)} available{hint}")
