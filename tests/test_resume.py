@@ -122,9 +122,14 @@ MATRIX = {  # name: (overrides, kill event)
         ],
         ("step", 40),
     ),
-    # The moving average and the raw weights both travel in last.ckpt; a resume that dropped either would differ.
+    # The moving average, its update count (the warm-up reads it) and the raw weights all travel in last.ckpt;
+    # a resume that dropped any would differ.
     "weight EMA; mid-epoch": (
-        ["+callbacks.weight_ema._target_=imdb_sentiment.run.callbacks.WeightEMA", "+callbacks.weight_ema.decay=0.9"],
+        [
+            "+callbacks.weight_ema._target_=imdb_sentiment.run.callbacks.WeightEMA",
+            "+callbacks.weight_ema.decay=0.9",
+            "+callbacks.weight_ema.warmup=true",
+        ],
         ("step", 30),
     ),
     # min_delta 0.9: no epoch after the first improves, so the patience counter is 1 when the kill comes

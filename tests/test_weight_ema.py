@@ -15,6 +15,7 @@ DECAY = 0.5  # far from 1, so that an average that skipped or doubled a step wou
 EMA = [
     "+callbacks.weight_ema._target_=imdb_sentiment.run.callbacks.WeightEMA",
     f"+callbacks.weight_ema.decay={DECAY}",
+    "+callbacks.weight_ema.warmup=false",
 ]
 SMALL = ["model=gru", "data.vocab_size=100", "data.maxlen=30", "callbacks.progress_bar.refresh_rate=0"]
 

@@ -34,8 +34,26 @@ class WeightEMA(WeightAveraging):
     landed. Lightning's ``WeightAveraging`` does the bookkeeping: a checkpoint's ``state_dict`` is the average
     (what eval.py and predict.py read), and a resumable one carries the raw weights and the average's state too."""
 
-    def __init__(self, decay: float):
-        super().__init__(multi_avg_fn=get_ema_multi_avg_fn(v.fraction("decay", decay)))
+    def __init__(self, decay: float, warmup: bool):
+        decay = v.fraction("decay", decay)
+        super().__init__(multi_avg_fn=_warmed_up_ema(decay) if warmup else get_ema_multi_avg_fn(decay))
+
+
+def _warmed_up_ema(decay: float):
+    """The moving average whose decay after n updates is ``min(decay, (1 + n) / (10 + n))`` (TensorFlow's
+    ``num_updates`` rule): early on it follows the weights closely, so the first steps' near-random weights do
+    not linger in it for ~1/(1 - decay) steps, and a short run is judged on trained weights."""
+
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:
+        if not averaged[0].is_floating_point():  # an integer buffer has no average: keep the latest
+            torch._foreach_copy_(averaged, current)
+            return
+        # n stays a tensor on the weights' device: no host sync per step on a GPU.
+        share = 1 - torch.clamp((1 + n) / (10 + n), max=decay).to(averaged[0].dtype)
+        torch._foreach_lerp_(averaged, current, share)
+
+    return update
 
 
 class EpochHistory(Callback):
