@@ -29,12 +29,18 @@ class RecordSteps(Callback):
         RecordSteps.steps.append({k: t.detach().clone() for k, t in pl_module.state_dict().items()})
 
 
-def test_checkpoints_hold_the_average_of_every_steps_weights(make_cfg, tmp_path):
+def decay_after(n: int, warmup: bool) -> float:
+    return min(DECAY, (1 + n) / (10 + n)) if warmup else DECAY  # with warm-up: 0.18, 0.25, ... 0.5 from n = 8
+
+
+@pytest.mark.parametrize("warmup", [False, True])
+def test_checkpoints_hold_the_average_of_every_steps_weights(make_cfg, tmp_path, warmup):
     RecordSteps.steps = []
     summary = train(
         make_cfg(
             *SMALL,
-            *EMA,
+            *EMA[:2],
+            f"+callbacks.weight_ema.warmup={warmup}",
             f"+callbacks.record._target_={__name__}.RecordSteps",
             "trainer.max_epochs=2",
             "keep_resumable=true",
@@ -43,8 +49,9 @@ def test_checkpoints_hold_the_average_of_every_steps_weights(make_cfg, tmp_path)
     steps = RecordSteps.steps
     assert len(steps) == 2 * 6  # 192 training reviews in batches of 32, two epochs
     expected = dict(steps[0])  # the first update copies, each later one moves a (1 - decay) share of the way
-    for raw in steps[1:]:
-        expected = {k: DECAY * expected[k] + (1 - DECAY) * raw[k] for k in raw}
+    for n, raw in enumerate(steps[1:], start=1):
+        d = decay_after(n, warmup)
+        expected = {k: d * expected[k] + (1 - d) * raw[k] for k in raw}
 
     last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     assert set(last["state_dict"]) == set(expected)
