@@ -84,3 +84,7 @@ def test_the_memory_check_counts_the_averages_copy_of_the_weights(make_cfg):
     check_memory(make_cfg("experiment=best_pair_bigru", "~callbacks.weight_ema"), available=between)
     with pytest.raises(ConfigError, match="moving average of the weights"):
         check_memory(cfg, available=between)
+    # Known by its class, not by a key: Lightning's own WeightAveraging (no decay) copies the weights as well.
+    lightnings = "+callbacks.avg._target_=lightning.pytorch.callbacks.WeightAveraging"
+    with pytest.raises(ConfigError, match="moving average of the weights"):
+        check_memory(make_cfg("experiment=best_pair_bigru", "~callbacks.weight_ema", lightnings), available=between)

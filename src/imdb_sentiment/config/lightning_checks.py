@@ -87,14 +87,26 @@ def _where() -> str:
 
 
 def weight_averages(callbacks: DictConfig | None) -> dict:
-    """The callbacks that keep a moving average of the weights (WeightEMA's configs, named by their ``decay``)."""
-    return {name: cb for name, cb in (callbacks or {}).items() if cb is not None and "decay" in cb}
+    """The callbacks that keep an average of the weights, so a second copy of them: those whose ``_target_`` is
+    Lightning's ``WeightAveraging`` or a subclass (WeightEMA)."""
+    return {name: cb for name, cb in (callbacks or {}).items() if cb is not None and _averages(cb.get("_target_"))}
+
+
+def _averages(target: object) -> bool:
+    from hydra.utils import get_class
+    from lightning.pytorch.callbacks import WeightAveraging
+
+    try:
+        return isinstance(target, str) and issubclass(get_class(target), WeightAveraging)
+    except (ImportError, ValueError, TypeError):  # not a class: instantiating it will say so
+        return False
 
 
 def check_callbacks(callbacks: DictConfig | None) -> None:
     """Early stopping, checkpoint and weight-average callbacks: values in range, monitors the module logs."""
     for name, cb in weight_averages(callbacks).items():
-        v.fraction(f"callbacks.{name}.decay", cb.decay)
+        if "decay" in cb:
+            v.fraction(f"callbacks.{name}.decay", cb.decay)
     for name, cb in (callbacks or {}).items():
         where = f"callbacks.{name}"
         if cb is None or not str(cb.get("_target_", "")).startswith("lightning.pytorch.callbacks."):
