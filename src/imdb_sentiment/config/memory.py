@@ -69,7 +69,7 @@ def table_need(d: DictConfig, m: DictConfig, prefix: str = "model", extra: int =
         members = m.members.items() if isinstance(m.members, Mapping) else []
         parts = [table_need(d, c, f"{prefix}.members.{name}", extra) for name, c in members if isinstance(c, Mapping)]
         if not parts:
-            return "model.members", m.members, 0, ""
+            return f"{prefix}.members", m.members, 0, ""
         key, value, _, what = max(parts, key=lambda part: part[2])
         total = sum(part[2] for part in parts)
         return key, value, total, f"the {len(parts)} members' tables (the largest: {what})"
