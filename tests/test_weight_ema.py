@@ -6,6 +6,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 from conftest import finished_checkpoint
+from imdb_sentiment.config.lightning_checks import weight_averages
 from imdb_sentiment.config.memory import check_memory, table_need
 from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.inference.evaluation import evaluate
@@ -75,8 +76,10 @@ def test_a_finished_run_keeps_only_the_average(make_cfg, tmp_path):
     assert "state_dict" in kept
 
 
-def test_the_memory_check_counts_the_averages_copy_of_the_weights(make_cfg):
+def test_the_memory_check_counts_the_averages_copy_of_the_weights(make_cfg, caplog):
     cfg = make_cfg("experiment=best_pair_bigru")
+    assert list(weight_averages(cfg.callbacks)) == ["weight_ema"]  # among early stopping, a progress bar...
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # ...whose targets are looked up quietly
     _, _, plain, _ = table_need(cfg.data, cfg.model)
     _, _, averaged, what = table_need(cfg.data, cfg.model, extra=1)
     assert averaged == plain * 5 // 4 and "moving average" in what  # weights, gradient, 2 Adam moments, average

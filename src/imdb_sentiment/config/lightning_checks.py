@@ -5,6 +5,7 @@ several lines; some (a negative patience) it would not refuse at all."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import typing
 
@@ -93,13 +94,18 @@ def weight_averages(callbacks: DictConfig | None) -> dict:
 
 
 def _averages(target: object) -> bool:
-    from hydra.utils import get_class
+    # importlib rather than hydra.utils.get_class, which logs an ERROR for every target that is not a class
+    # (the progress bar's is a function)
     from lightning.pytorch.callbacks import WeightAveraging
 
-    try:
-        return isinstance(target, str) and issubclass(get_class(target), WeightAveraging)
-    except (ImportError, ValueError, TypeError):  # not a class: instantiating it will say so
+    if not isinstance(target, str) or "." not in target:
         return False
+    module, _, name = target.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:  # instantiating it will say so
+        return False
+    return isinstance(found, type) and issubclass(found, WeightAveraging)
 
 
 def check_callbacks(callbacks: DictConfig | None) -> None:
