@@ -129,6 +129,18 @@ CATALOGUE = {
         "callbacks.weight_ema.decay=1",
         "fraction strictly between 0 and 1",
     ),
+    "weight average warm-up not a boolean": (
+        "train",
+        ["experiment=best_pair_bigru", "callbacks.weight_ema.warmup=maybe"],
+        "callbacks.weight_ema.warmup=maybe",
+        "true or false",
+    ),
+    "weight average without its warm-up switch": (
+        "train",
+        ["experiment=best_pair_bigru", "~callbacks.weight_ema.warmup"],
+        "callbacks.weight_ema.warmup=None",
+        "true or false",
+    ),
     "monitor not logged": (
         "train",
         ["callbacks.model_checkpoint.monitor=val/accuracy"],

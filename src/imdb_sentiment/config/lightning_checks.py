@@ -90,14 +90,16 @@ def _where() -> str:
 def weight_averages(callbacks: DictConfig | None) -> dict:
     """The callbacks that keep an average of the weights, so a second copy of them: those whose ``_target_`` is
     Lightning's ``WeightAveraging`` or a subclass (WeightEMA)."""
-    return {name: cb for name, cb in (callbacks or {}).items() if cb is not None and _averages(cb.get("_target_"))}
-
-
-def _averages(target: object) -> bool:
-    # importlib rather than hydra.utils.get_class, which logs an ERROR for every target that is not a class
-    # (the progress bar's is a function)
     from lightning.pytorch.callbacks import WeightAveraging
 
+    return {name: cb for name, cb in (callbacks or {}).items() if _subclass(cb, WeightAveraging)}
+
+
+def _subclass(cb: DictConfig | None, base: type) -> bool:
+    """Whether the callback config's ``_target_`` is ``base`` or a subclass. importlib rather than
+    hydra.utils.get_class, which logs an ERROR for every target that is not a class (the progress bar's is a
+    function)."""
+    target = cb.get("_target_") if cb is not None else None
     if not isinstance(target, str) or "." not in target:
         return False
     module, _, name = target.rpartition(".")
@@ -105,14 +107,19 @@ def _averages(target: object) -> bool:
         found = getattr(importlib.import_module(module), name, None)
     except ImportError:  # instantiating it will say so
         return False
-    return isinstance(found, type) and issubclass(found, WeightAveraging)
+    return isinstance(found, type) and issubclass(found, base)
 
 
 def check_callbacks(callbacks: DictConfig | None) -> None:
     """Early stopping, checkpoint and weight-average callbacks: values in range, monitors the module logs."""
+    from imdb_sentiment.run.callbacks import WeightEMA
+
     for name, cb in weight_averages(callbacks).items():
-        if "decay" in cb:
-            v.fraction(f"callbacks.{name}.decay", cb.decay)
+        ours = _subclass(cb, WeightEMA)  # whose two arguments have no default: a missing one is refused here
+        if ours or "decay" in cb:
+            v.fraction(f"callbacks.{name}.decay", cb.get("decay"))
+        if ours or "warmup" in cb:
+            v.boolean(f"callbacks.{name}.warmup", cb.get("warmup"))
     for name, cb in (callbacks or {}).items():
         where = f"callbacks.{name}"
         if cb is None or not str(cb.get("_target_", "")).startswith("lightning.pytorch.callbacks."):
