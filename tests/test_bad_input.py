@@ -87,6 +87,12 @@ CATALOGUE = {
         "model=imdb_sentiment.models.RecurrentClassifier",
         "missing 1 required positional argument: 'pooling'",
     ),
+    "an ensemble member's key deleted": (
+        "train",
+        ["model=nb_bag_ensemble", "~model.members.bag.embed_dim"],
+        "model.members.bag=imdb_sentiment.models.NgramBag",
+        "missing 1 required positional argument: 'embed_dim'; see configs/model/",
+    ),
     "seed out of range": ("train", ["seed=-1"], "seed=-1", "integer from 0 to 4294967295"),
     "dense widths a word": (
         "train",
@@ -138,8 +144,8 @@ CATALOGUE = {
     "weight average without its warm-up switch": (
         "train",
         ["experiment=best_pair_bigru", "~callbacks.weight_ema.warmup"],
-        "callbacks.weight_ema.warmup=None",
-        "true or false",
+        "callbacks.weight_ema=imdb_sentiment.run.callbacks.WeightEMA",
+        "missing 1 required positional argument: 'warmup'; see configs/callbacks/",
     ),
     "monitor not logged": (
         "train",

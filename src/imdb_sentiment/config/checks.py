@@ -71,10 +71,11 @@ def check_optimizer(opt: DictConfig) -> None:
 
 
 def build_checked(cfg: DictConfig, **data_kwargs):
-    """The DataModule and the network, each value checked by the constructor that consumes it, then the
-    cross-field rules; nothing is read or encoded yet."""
+    """The DataModule, the network and the callbacks, each value checked by the constructor that consumes it,
+    then the cross-field rules; nothing is read or encoded yet."""
     datamodule = build(cfg.data, "data", **data_kwargs)
     check_memory(cfg)  # before the model's table is allocated
     net = build(cfg.model, "model")
+    callbacks = [build(cb, f"callbacks.{name}") for name, cb in (cfg.get("callbacks") or {}).items() if cb is not None]
     check_rules(cfg, type(net))
-    return datamodule, net
+    return datamodule, net, callbacks

@@ -111,15 +111,8 @@ def _subclass(cb: DictConfig | None, base: type) -> bool:
 
 
 def check_callbacks(callbacks: DictConfig | None) -> None:
-    """Early stopping, checkpoint and weight-average callbacks: values in range, monitors the module logs."""
-    from imdb_sentiment.run.callbacks import WeightEMA
-
-    for name, cb in weight_averages(callbacks).items():
-        ours = _subclass(cb, WeightEMA)  # whose two arguments have no default: a missing one is refused here
-        if ours or "decay" in cb:
-            v.fraction(f"callbacks.{name}.decay", cb.get("decay"))
-        if ours or "warmup" in cb:
-            v.boolean(f"callbacks.{name}.warmup", cb.get("warmup"))
+    """Lightning's early stopping and checkpoint callbacks, whose constructors take any value: values in range,
+    monitors the module logs. Our own callbacks check their values in their constructors (``build``)."""
     for name, cb in (callbacks or {}).items():
         where = f"callbacks.{name}"
         if cb is None or not str(cb.get("_target_", "")).startswith("lightning.pytorch.callbacks."):

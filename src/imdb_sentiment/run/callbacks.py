@@ -35,7 +35,7 @@ class WeightEMA(WeightAveraging):
     (what eval.py and predict.py read), and a resumable one carries the raw weights and the average's state too."""
 
     def __init__(self, decay: float, warmup: bool):
-        decay = v.fraction("decay", decay)
+        decay, warmup = v.fraction("decay", decay), v.boolean("warmup", warmup)
         super().__init__(multi_avg_fn=_warmed_up_ema(decay) if warmup else get_ema_multi_avg_fn(decay))
 
 

@@ -106,13 +106,13 @@ def train(cfg: DictConfig) -> dict:
     origin = provenance()
     log.info(start_line(origin, out_dir))
     L.seed_everything(cfg.seed, workers=True)
-    datamodule, net = build_checked(cfg)  # every data and model value checked, nothing read yet
+    datamodule, net, callbacks = build_checked(cfg)  # every data, model and callback value checked, nothing read yet
     if _local_rank() == 0:  # bad data fails here, before any Trainer exists; other ranks wait in fit
         prepare_data(datamodule)
     module = SentimentClassifier(net, instantiate(cfg.optimizer), run_config(cfg))
     trainer: L.Trainer = instantiate(
         cfg.trainer,
-        callbacks=_instantiate_all(cfg.get("callbacks")),
+        callbacks=callbacks,
         logger=_instantiate_all(cfg.get("logger")) or False,
         plugins=[AtomicCheckpointIO(), *cluster_plugins()],
     )
