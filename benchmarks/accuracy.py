@@ -36,12 +36,14 @@ TARGETS = {
     "best_bigram_bag": ("test", 0.90),
     "best_nb_trigrams": ("test", 0.916),  # issue 18: past NBSVM-bi (91.22%, 91.56% re-run)
     "best_pair_bigru": ("test", 0.90),  # issue 18: a recurrent preset at 90%
+    "best_pair_bigru_x2": ("test", 0.90),
 }
 SLACK = {
     "best_bilstm": 0.0,
     "best_bigram_bag": 0.0,
     "best_nb_trigrams": 0.0,
     "best_pair_bigru": 0.0,
+    "best_pair_bigru_x2": 0.0,
     "practicum_gru": 0.005,  # issue 18: the last two Practicum rows within half a point
     "practicum_stacked": 0.005,
 }  # met = mean >= target - slack; a notebook's figure is met within 1 point

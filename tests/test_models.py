@@ -30,6 +30,12 @@ CASES = {  # config overrides -> (total params, recurrent-layer params or None),
         (30_000 + 1_048_576) * 64 + 2 * 3 * (64 * 64 * 2 + 64) + 257,
         49_536,
     ),
+    # two best_pair_bigru networks voting
+    "best_pair_bigru_x2": (
+        ["experiment=best_pair_bigru_x2"],
+        2 * ((30_000 + 1_048_576) * 64 + 2 * 3 * (64 * 64 * 2 + 64) + 257),
+        None,
+    ),
 }
 
 
@@ -194,3 +200,16 @@ def test_pairs_found_in_too_few_training_reviews_read_as_zeros(make_cfg):
     torch.testing.assert_close(rows[1], torch.zeros(32))  # (4, 5): one review
     torch.testing.assert_close(rows[3], net.pairs.weight[(3 * 1_000_003 + 5) % 1009])
     assert "pair_keep" in net.state_dict()  # eval and predict read the checkpoint's, not a recount
+
+
+def test_an_ensembles_equal_members_start_from_their_own_weights(make_cfg):
+    """best_pair_bigru_x2's members share a config, not their initial weights: they would vote as one."""
+    net = instantiate(
+        make_cfg(
+            "experiment=best_pair_bigru_x2", "model.members.a.pair_buckets=64", "model.members.b.pair_buckets=64"
+        ).model
+    )
+    a, b = net.members["a"].state_dict(), net.members["b"].state_dict()
+    assert a.keys() == b.keys() and all(a[k].shape == b[k].shape for k in a)
+    drawn = [k for k in a if a[k].is_floating_point() and a[k].unique().numel() > 1]  # not a constant (a bias)
+    assert len(drawn) >= 5 and not any(torch.equal(a[k], b[k]) for k in drawn)
