@@ -147,6 +147,18 @@ CATALOGUE = {
         "callbacks.weight_ema=imdb_sentiment.run.callbacks.WeightEMA",
         "missing 1 required positional argument: 'warmup'; see configs/callbacks/",
     ),
+    "requeue signal misspelt": (
+        "train",
+        ["callbacks.requeue.signals=[SIGUSR3]"],
+        "callbacks.requeue.signals=['SIGUSR3']",
+        "list of signal names such as SIGUSR1",
+    ),
+    "negative progress refresh": (
+        "train",
+        ["callbacks.progress_bar.refresh_rate=-1"],
+        "callbacks.progress_bar.refresh_rate=-1",
+        "non-negative integer",
+    ),
     "monitor not logged": (
         "train",
         ["callbacks.model_checkpoint.monitor=val/accuracy"],

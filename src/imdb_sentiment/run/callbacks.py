@@ -11,12 +11,16 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.optim.swa_utils import get_ema_multi_avg_fn
 
 from imdb_sentiment import values as v
+from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.files import write_json_atomic
 from imdb_sentiment.models import count_parameters
 
 
 class ExactModelSummary(ModelSummary):
     """Lightning's summary table, then the exact parameter count (the table rounds to ``2.8 M``)."""
+
+    def __init__(self, max_depth: int):
+        super().__init__(max_depth=v.integer("max_depth", max_depth, minimum=-1))  # -1: every layer
 
     def on_fit_start(self, trainer, pl_module) -> None:
         super().on_fit_start(trainer, pl_module)
@@ -69,6 +73,8 @@ class EpochHistory(Callback):
     TAGS = {"train_loss": "train/loss_epoch", "train_acc": "train/acc", "val_loss": "val/loss", "val_acc": "val/acc"}
 
     def __init__(self, path: str):
+        if not isinstance(path, str) or not path:
+            raise ConfigError("path", path, "must be a file path (metrics.json in the run folder)")
         self.path = Path(path)
         self.epochs: list[dict] = []
         self._val: tuple[int, dict] | None = None  # (epoch, values) of the last real validation

@@ -18,6 +18,8 @@ import warnings
 from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
 from lightning.pytorch.utilities import rank_zero_only
 
+from imdb_sentiment import values as v
+
 
 class _DropTips(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -36,6 +38,8 @@ def quiet_known_noise() -> None:
 
 def progress_bar(refresh_rate: int, lines_per_epoch: int) -> ProgressBar:
     """Lightning's live bar on a terminal (``refresh_rate`` 0: none); plain lines in a log file."""
+    refresh_rate = v.integer("refresh_rate", refresh_rate, minimum=0)
+    lines_per_epoch = v.integer("lines_per_epoch", lines_per_epoch)
     if refresh_rate and not sys.stdout.isatty():
         return PlainProgress(lines_per_epoch)
     return TQDMProgressBar(refresh_rate=refresh_rate)
@@ -46,7 +50,7 @@ class PlainProgress(ProgressBar):
 
     def __init__(self, lines: int):
         super().__init__()
-        self.lines, self._enabled = max(1, lines), True
+        self.lines, self._enabled = lines, True
         self._start = 0.0
         self._printed_epoch = -1
 

@@ -22,6 +22,7 @@ import subprocess
 from lightning.pytorch import Callback
 from lightning.pytorch.plugins.environments import SLURMEnvironment
 
+from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.run.provenance import slurm_job
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,14 @@ class RequeueOnSignal(Callback):
     in one allocation) the packing process requeues the job once; the runs only stop.
     """
 
-    def __init__(self, signals: tuple[str, ...] = ("SIGUSR1", "SIGUSR2")):
+    def __init__(self, signals: list[str]):
+        names = [s.name for s in signal.Signals]
+        if isinstance(signals, str) or not all(s in names for s in signals):
+            raise ConfigError(
+                "signals",
+                list(signals) if not isinstance(signals, str) else signals,
+                "must be a list of signal names such as SIGUSR1, SIGUSR2, SIGTERM",
+            )
         self.signals = [signal.Signals[s] for s in signals]
         self._previous: dict = {}
         self._trainer = None
