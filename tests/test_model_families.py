@@ -44,6 +44,12 @@ FAMILIES = {
         "model.members.bag.embed_dim=8",
         "data.pad_mode=dynamic",
     ],
+    "ensemble of two pair BiGRUs, weights averaged": [
+        "experiment=best_pair_bigru_x2",
+        "data.vocab_size=120",
+        "data.maxlen=30",
+        *(f"model.members.{m}.{key}" for m in "ab" for key in ("embed_dim=8", "hidden_size=8", "pair_buckets=500")),
+    ],
     "subword": [
         "data=imdb_subword",
         "model=subword_bilstm",
