@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import subprocess
+from collections.abc import Iterable
 
 from lightning.pytorch import Callback
 from lightning.pytorch.plugins.environments import SLURMEnvironment
@@ -69,10 +70,11 @@ class RequeueOnSignal(Callback):
 
     def __init__(self, signals: list[str]):
         names = [s.name for s in signal.Signals]
-        if isinstance(signals, str) or not all(s in names for s in signals):
+        listed = isinstance(signals, Iterable) and not isinstance(signals, str)
+        if not listed or not all(s in names for s in signals):
             raise ConfigError(
                 "signals",
-                list(signals) if not isinstance(signals, str) else signals,
+                list(signals) if listed else signals,
                 "must be a list of signal names such as SIGUSR1, SIGUSR2, SIGTERM",
             )
         self.signals = [signal.Signals[s] for s in signals]
