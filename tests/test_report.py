@@ -131,7 +131,7 @@ def test_welch_verdicts_against_the_best_testable_group(multirun):
 
 
 def test_holm_adjusts_step_down_and_keeps_the_order():
-    from imdb_sentiment.reporting.stats import holm
+    from imdb_sentiment.stats import holm
 
     assert holm([0.01, None, 0.04, 0.03]) == pytest.approx([0.03, None, 0.06, 0.06])  # 3*.01, max(2*.03, 1*.04)
     assert holm([0.6, 0.5]) == pytest.approx([1.0, 1.0]) and holm([]) == []  # 2 * 0.5 caps at 1

@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 from matplotlib.figure import Figure
 
-from imdb_sentiment.reporting.stats import CONFIDENCE, estimate
+from imdb_sentiment.stats import CONFIDENCE, estimate
 
 TRAIN, VAL = "#1f77b4", "#ff7f0e"
 

@@ -20,7 +20,7 @@ from imdb_sentiment.errors import UserError
 from imdb_sentiment.files import write_bytes_atomic, write_text_atomic
 from imdb_sentiment.reporting import plots, search_report
 from imdb_sentiment.reporting.runs import Run, find_runs
-from imdb_sentiment.reporting.stats import METHOD, estimate, holm, verdict, welch_p
+from imdb_sentiment.stats import METHOD, estimate, holm, verdict, welch_p
 
 RUN_COLUMNS = [
     "run",

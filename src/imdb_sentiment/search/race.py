@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from imdb_sentiment.reporting.stats import estimate, holm, welch_p
+from imdb_sentiment.stats import estimate, holm, welch_p
 
 
 @dataclass
