@@ -47,6 +47,13 @@ def boolean(name: str, value, optional: bool = False):
     return value
 
 
+def text(name: str, value, must: str):
+    """A non-empty string (a path, a Hub id); ``must`` says what it names."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(name, value, f"must be {must}")
+    return value
+
+
 def choice(name: str, value, allowed: Iterable):
     allowed = tuple(allowed)
     if value not in allowed:

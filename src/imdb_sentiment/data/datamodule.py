@@ -17,7 +17,6 @@ from imdb_sentiment.data.batches import IndexBatches, make_split
 from imdb_sentiment.data.ragged import SIDES
 from imdb_sentiment.data.sources import check_exists, hf_offline, load_raw_splits, looks_like_path, source_fingerprint
 from imdb_sentiment.data.text_encoding import KINDS, encode, fit_tokenizer
-from imdb_sentiment.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +66,8 @@ class IMDBDataModule(L.LightningDataModule):
         device_resident: bool,
     ):
         super().__init__()
-        if not isinstance(source, str) or not source:
-            raise ConfigError("source", source, "must be a Hub id (owner/name) or a local path")
+        self.source = v.text("source", source, "a Hub id (owner/name) or a local path")
         check_exists(source)
-        self.source = source
         self.tokenizer_kind = v.choice("tokenizer", tokenizer, KINDS)
         self.vocab_size = v.integer("vocab_size", vocab_size, minimum=3)  # padding, out-of-vocabulary, one word
         self.start_token = v.boolean("start_token", start_token)

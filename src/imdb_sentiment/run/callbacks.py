@@ -11,7 +11,6 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.optim.swa_utils import get_ema_multi_avg_fn
 
 from imdb_sentiment import values as v
-from imdb_sentiment.errors import ConfigError
 from imdb_sentiment.files import write_json_atomic
 from imdb_sentiment.models import count_parameters
 
@@ -73,9 +72,7 @@ class EpochHistory(Callback):
     TAGS = {"train_loss": "train/loss_epoch", "train_acc": "train/acc", "val_loss": "val/loss", "val_acc": "val/acc"}
 
     def __init__(self, path: str):
-        if not isinstance(path, str) or not path:
-            raise ConfigError("path", path, "must be a file path (metrics.json in the run folder)")
-        self.path = Path(path)
+        self.path = Path(v.text("path", path, "a file path (metrics.json in the run folder)"))
         self.epochs: list[dict] = []
         self._val: tuple[int, dict] | None = None  # (epoch, values) of the last real validation
         self._ending: int | None = None  # the epoch whose end-of-epoch hooks are running
